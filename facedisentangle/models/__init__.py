@@ -1,0 +1,1 @@
+from . import backbones, editors, losses  # noqa: F401  (register everything)
