@@ -1,1 +1,13 @@
+"""Face data: the HDF5 face file format, synthetic faces and the data sets that read them."""
+from .h5_format import (
+                        FORMAT,
+                        SPLIT_NAMES,
+                        VERSION,
+                        H5FaceWriter,
+                        H5FormatError,
+                        check_h5_file,
+                        read_h5_info,
+)
 
+__all__ = ['FORMAT', 'VERSION', 'SPLIT_NAMES', 'H5FaceWriter', 'H5FormatError', 'check_h5_file',
+           'read_h5_info']
