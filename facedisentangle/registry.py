@@ -25,6 +25,7 @@ from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPP
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
@@ -93,6 +94,7 @@ OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'facedisentangle.engine')
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
                           'facedisentangle.engine')
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'facedisentangle.engine')
+RUNNERS = _child('runner', MMENGINE_RUNNERS, 'facedisentangle.engine')
 LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, 'facedisentangle.engine')
 WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS,
                              'facedisentangle.models')
@@ -104,5 +106,5 @@ ALL_REGISTRIES = {
     'vis_backends': VISBACKENDS, 'optim_wrappers': OPTIM_WRAPPERS,
     'optim_wrapper_constructors': OPTIM_WRAPPER_CONSTRUCTORS, 'optimizers': OPTIMIZERS,
     'param_schedulers': PARAM_SCHEDULERS, 'model_wrappers': MODEL_WRAPPERS,
-    'log_processors': LOG_PROCESSORS, 'weight_initializers': WEIGHT_INITIALIZERS,
+    'runners': RUNNERS, 'log_processors': LOG_PROCESSORS, 'weight_initializers': WEIGHT_INITIALIZERS,
 }

@@ -1,1 +1,7 @@
+from . import hooks  # noqa: F401
+from .checkpoint import find_last_good_checkpoint, safe_load_checkpoint
+from .optim_constructor import PerNetworkOptimWrapperConstructor
+from .runner import FDRunner
 
+__all__ = ['FDRunner', 'PerNetworkOptimWrapperConstructor', 'find_last_good_checkpoint',
+           'safe_load_checkpoint']

@@ -1,1 +1,1 @@
-from . import backbones, editors, losses  # noqa: F401  (register everything)
+from . import backbones, data_preprocessors, editors, losses  # noqa: F401  (register everything)

@@ -1,1 +1,3 @@
+from .visualization_hook import FaceVisualizationHook
 
+__all__ = ['FaceVisualizationHook']

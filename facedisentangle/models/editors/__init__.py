@@ -1,1 +1,4 @@
+from .base import DeepFaceEditingBase, NonFiniteLossError
+from .sketch_autoencoder import SketchAutoEncoder
 
+__all__ = ['DeepFaceEditingBase', 'NonFiniteLossError', 'SketchAutoEncoder']

@@ -1,0 +1,77 @@
+"""The body of ``tools/train.py``: config in, trained run out."""
+from __future__ import annotations
+
+import logging
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def _set_amp(cfg: Config) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        print_log('--amp: mixed precision training needs a GPU (MMEngine\'s AmpOptimWrapper '
+                  'is CUDA-only); training on CPU in float32.', logger='current',
+                  level=logging.WARNING)
+        return
+    ow = cfg.optim_wrapper
+    if 'optimizer' in ow:
+        subs = [ow]
+    else:
+        subs = [v for k, v in ow.items() if isinstance(v, dict) and 'optimizer' in v]
+    for sub in subs:
+        if sub.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            continue
+        sub['type'] = 'AmpOptimWrapper'
+        sub.setdefault('loss_scale', 'dynamic')
+
+
+def build_train_cfg(args) -> Config:
+    """Load the config and apply the command-line flags."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config!r} not found')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        _set_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def build_runner(cfg: Config):
+    from facedisentangle.engine import FDRunner
+    from facedisentangle.registry import RUNNERS
+
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return FDRunner.from_cfg(cfg)
+
+
+def main(args) -> int:
+    from facedisentangle.models.editors.base import NonFiniteLossError
+    from facedisentangle.utils import register_all_modules
+
+    register_all_modules(init_default_scope=False)
+    cfg = build_train_cfg(args)
+    runner = build_runner(cfg)
+    try:
+        runner.train()
+    except NonFiniteLossError as e:
+        print_log(str(e), logger='current', level=logging.ERROR)
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    return 0

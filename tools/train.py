@@ -1,0 +1,40 @@
+"""Train a facedisentangle model: ``python tools/train.py CONFIG [options]``.
+
+OpenMMLab-style flags: ``--work-dir``, ``--resume [auto|PATH]``, ``--amp``,
+``--cfg-options k=v ...``, ``--launcher none|pytorch|slurm``. Multi-process training:
+``torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pytorch`` (GPUs with NCCL, or
+CPU processes with gloo) or ``tools/dist_train.sh`` / ``tools/slurm_train.sh``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
+
+from mmengine.config import DictAction as _DictAction  # noqa: E402
+
+from facedisentangle.apis.train import main  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a facedisentangle model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from PATH, or (no value / "auto") from the newest good '
+                             'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--cfg-options', nargs='+', action=_DictAction, default={},
+                        help='override config keys, e.g. train_cfg.max_iters=100')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+if __name__ == '__main__':
+    sys.exit(main(parse_args()))
