@@ -49,7 +49,7 @@ class SketchAutoEncoder(DeepFaceEditingBase):
         if mode == 'tensor':
             return recon
         if mode == 'loss':
-            return {f'{c}/loss_sketch_rec': self.loss_rec(recon[c], self.crop(sketch, c))
+            return {f'{c}/{self.loss_rec.loss_name}': self.loss_rec(recon[c], self.crop(sketch, c))
                     for c in self.components}
         if mode == 'predict':
             outputs = []
