@@ -50,6 +50,18 @@ def test_safe_load_refuses_code(tmp_path):
         safe_load_checkpoint(raw)
 
 
+class _SneakyGetattr:
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+def test_safe_load_allows_only_history_buffer_statistics(tmp_path):
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'state_dict': {}, 'x': _SneakyGetattr()}, path)
+    with pytest.raises(RuntimeError, match="sneaky.pth.*refused getattr"):
+        safe_load_checkpoint(path)
+
+
 def test_find_last_good_checkpoint_skips_broken_files(tmp_path):
     assert find_last_good_checkpoint(tmp_path) is None
     for it in (2, 4):
@@ -64,8 +76,8 @@ def test_find_last_good_checkpoint_skips_broken_files(tmp_path):
 class _GAN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.generators = nn.ModuleDict(eye1=nn.Linear(2, 2))
-        self.discriminators = nn.ModuleDict(eye1=nn.Linear(2, 1))
+        self.generators = nn.ModuleDict({'eye1': nn.Linear(2, 2)})
+        self.discriminators = nn.ModuleDict({'eye1': nn.Linear(2, 1)})
         self.encoders = nn.Linear(2, 2).requires_grad_(False)
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from pathlib import Path
 
@@ -38,11 +39,28 @@ def _numpy_safe_globals() -> list:
     return allowed
 
 
+def _history_buffer_getattr(obj, name: str):
+    """Stands in for ``getattr`` while unpickling: only ``HistoryBuffer.<statistic>``.
+
+    MMEngine pickles each ``HistoryBuffer``'s ``_statistics_methods`` as
+    ``getattr(HistoryBuffer, 'mean')`` etc. Allowing the real ``getattr`` would let a crafted
+    file reach any attribute of any object; this accepts exactly those look-ups.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    if (isinstance(obj, type) and issubclass(obj, HistoryBuffer) and isinstance(name, str)
+            and name in HistoryBuffer._statistics_methods):
+        return HistoryBuffer._statistics_methods[name]
+    raise pickle.UnpicklingError(f'refused getattr({obj!r}, {name!r}) in a checkpoint')
+
+
 def checkpoint_safe_globals() -> list:
     """Classes, beyond tensors and builtins, that MMEngine checkpoints are allowed to hold."""
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    return [HistoryBuffer, *_numpy_safe_globals()]
+    return [HistoryBuffer, *_numpy_safe_globals(),
+            (_history_buffer_getattr, 'builtins.getattr'),
+            (_history_buffer_getattr, '__builtin__.getattr')]
 
 
 def safe_load_checkpoint(path: str | os.PathLike, map_location='cpu'):
