@@ -436,6 +436,24 @@ def test_init_weights_normal_and_errors():
         GeometryEncoder(ngf=2, n_downsampling=1, init_type='uniform')
 
 
+def test_mmengine_init_weights_does_not_reset_loaded_weights():
+    from mmengine.model import BaseModule
+
+    class Holder(BaseModule):
+        def __init__(self):
+            super().__init__()
+            self.enc = GeometryEncoder(ngf=2, n_downsampling=1)
+            self.disc = MultiScaleDiscriminator(ndf=2, n_layers=1, num_D=2)
+
+    h = Holder()
+    with torch.no_grad():
+        h.enc.model[1].weight.fill_(0.5)  # e.g. weights of a previous stage
+        h.disc.discriminators[1].layers[0][0].weight.fill_(0.25)
+    h.init_weights()  # what the Runner does before training
+    assert (h.enc.model[1].weight == 0.5).all()
+    assert (h.disc.discriminators[1].layers[0][0].weight == 0.25).all()
+
+
 TINY_BUILD = {
     'GeometryEncoder': (dict(ngf=2, n_downsampling=2), (1, 3, 16, 16)),
     'SketchEncoder': (dict(ngf=8, n_downsampling=3), (1, 3, 16, 16)),

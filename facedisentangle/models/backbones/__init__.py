@@ -15,12 +15,12 @@ from .multiscale_discriminator import MultiScaleDiscriminator
 from .nlayer_discriminator import NLayerDiscriminator
 from .resnet_block import ResnetBlock
 from .sketch_decoder import SketchDecoder
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin, init_weights
 
 __all__ = [
     'AdaptiveInstanceNorm2d', 'assign_adain_params', 'clear_adain_params', 'num_adain_params',
     'AppearanceEncoder', 'ComponentGenerator', 'ConvBlock', 'build_activation', 'build_norm',
     'build_pad', 'GeometryEncoder', 'ImageGeometryEncoder', 'SketchEncoder', 'GlobalGenerator',
     'ImageToSketchGenerator', 'MultiScaleDiscriminator', 'NLayerDiscriminator', 'ResnetBlock',
-    'SketchDecoder', 'init_weights',
+    'SketchDecoder', 'WeightInitMixin', 'init_weights',
 ]

@@ -28,11 +28,11 @@ from facedisentangle.registry import BACKBONES
 
 from ._checks import check_feature_map
 from .conv_block import ConvBlock
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin
 
 
 @BACKBONES.register_module()
-class AppearanceEncoder(nn.Module):
+class AppearanceEncoder(WeightInitMixin, nn.Module):
     """Component image -> appearance vector -> AdaIN parameters.
 
     Args:
@@ -76,11 +76,6 @@ class AppearanceEncoder(nn.Module):
         self.model = nn.Sequential(*layers)
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
-        init_weights(self, init_type or self.init_type,
-                     self.init_gain if gain is None else gain)
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, style_dim)`` appearance vector (after pooling)."""

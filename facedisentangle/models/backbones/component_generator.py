@@ -29,11 +29,11 @@ from .adain import assign_adain_params, clear_adain_params, num_adain_params
 from .appearance_encoder import AppearanceEncoder
 from .resnet_block import ResnetBlock
 from .sampling import check_sizes, head_layers, upsampling_layers
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin
 
 
 @BACKBONES.register_module()
-class ComponentGenerator(nn.Module):
+class ComponentGenerator(WeightInitMixin, nn.Module):
     """Geometry code + appearance -> component feature map and image.
 
     Args:
@@ -73,11 +73,6 @@ class ComponentGenerator(nn.Module):
                                            init_type=init_type, init_gain=init_gain)
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
-        init_weights(self, init_type or self.init_type,
-                     self.init_gain if gain is None else gain)
 
     # appearance -------------------------------------------------------------------------
     def encode_appearance(self, image: torch.Tensor) -> torch.Tensor:

@@ -24,11 +24,11 @@ from facedisentangle.registry import BACKBONES
 from ._checks import check_feature_map
 from .resnet_block import ResnetBlock
 from .sampling import check_sizes, downsampling_layers, head_layers, stem_layers, upsampling_layers
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin
 
 
 @BACKBONES.register_module(name=['GlobalGenerator', 'GlobalFusionGenerator'])
-class GlobalGenerator(nn.Module):
+class GlobalGenerator(WeightInitMixin, nn.Module):
     """pix2pixHD global generator: encoder, ResnetBlocks, decoder, same size in and out.
 
     Args:
@@ -57,11 +57,6 @@ class GlobalGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
-        init_weights(self, init_type or self.init_type,
-                     self.init_gain if gain is None else gain)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, output_nc, H, W)`` in [-1, 1]."""

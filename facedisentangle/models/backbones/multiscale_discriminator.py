@@ -20,10 +20,11 @@ from facedisentangle.registry import BACKBONES
 
 from ._checks import check_feature_map
 from .nlayer_discriminator import NLayerDiscriminator
+from .weight_init import WeightInitMixin
 
 
 @BACKBONES.register_module()
-class MultiScaleDiscriminator(nn.Module):
+class MultiScaleDiscriminator(WeightInitMixin, nn.Module):
     """``num_D`` PatchGANs on the input and its 2x, 4x, ... average-pooled copies.
 
     Args:
@@ -49,11 +50,8 @@ class MultiScaleDiscriminator(nn.Module):
             NLayerDiscriminator(input_nc, ndf, n_layers, norm, use_sigmoid, init_type, init_gain)
             for _ in range(num_D))
         self.downsample = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise every scale's weights."""
-        for d in self.discriminators:
-            d.init_weights(init_type, gain)
+        self.init_type, self.init_gain = init_type, init_gain
+        self.is_init = True  # every scale initialised itself
 
     def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
         """``(B, input_nc, H, W)`` -> ``num_D`` lists (full resolution first) of

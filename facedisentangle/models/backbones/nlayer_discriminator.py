@@ -22,7 +22,7 @@ import torch.nn as nn
 from facedisentangle.registry import BACKBONES
 
 from ._checks import check_feature_map
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin
 
 DISCRIMINATOR_NORMS = ('in', 'bn', 'none')
 
@@ -41,7 +41,7 @@ def discriminator_norm(norm: str, num_features: int) -> nn.Module:
 
 
 @BACKBONES.register_module()
-class NLayerDiscriminator(nn.Module):
+class NLayerDiscriminator(WeightInitMixin, nn.Module):
     """One-scale PatchGAN returning its ``n_layers + 2`` intermediate feature maps.
 
     Args:
@@ -73,11 +73,6 @@ class NLayerDiscriminator(nn.Module):
         self.layers = nn.ModuleList(nn.Sequential(*g) for g in groups)
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
-        init_weights(self, init_type or self.init_type,
-                     self.init_gain if gain is None else gain)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """``(B, input_nc, H, W)`` -> list of ``n_layers + 2`` maps, the prediction last."""

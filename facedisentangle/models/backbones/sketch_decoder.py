@@ -23,11 +23,11 @@ from facedisentangle.registry import BACKBONES
 from ._checks import check_feature_map
 from .resnet_block import ResnetBlock
 from .sampling import check_sizes, head_layers, upsampling_layers
-from .weight_init import init_weights
+from .weight_init import WeightInitMixin
 
 
 @BACKBONES.register_module()
-class SketchDecoder(nn.Module):
+class SketchDecoder(WeightInitMixin, nn.Module):
     """Geometry code ``(B, ngf * 2^n, h, w)`` -> sketch ``(B, output_nc, h * 2^n, w * 2^n)``.
 
     Args:
@@ -63,11 +63,6 @@ class SketchDecoder(nn.Module):
         self._tap_after = set(([n_blocks - 1] if n_blocks else []) + ups + [len(layers) - 1])
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
-
-    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
-        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
-        init_weights(self, init_type or self.init_type,
-                     self.init_gain if gain is None else gain)
 
     def forward(self, code: torch.Tensor, return_taps: bool = False
                 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:

@@ -38,3 +38,22 @@ def init_weights(module: nn.Module, init_type: str = 'normal', gain: float = 0.0
         elif isinstance(m, _NORMS) and m.weight is not None:
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
+
+
+class WeightInitMixin:
+    """``init_weights()`` of every network here; the constructor sets ``init_type`` and
+    ``init_gain`` and calls it once.
+
+    It also sets ``is_init = True``: MMEngine's ``BaseModule.init_weights`` (run by the Runner
+    before training) skips children so marked, so weights loaded into a network after it was
+    built (a previous stage, released weights) are never silently re-initialised.
+    """
+
+    init_type: str = 'normal'
+    init_gain: float = 0.02
+
+    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
+        """(Re-)initialise the weights; defaults to the constructor's ``init_type``/``gain``."""
+        init_weights(self, init_type or self.init_type,
+                     self.init_gain if gain is None else gain)
+        self.is_init = True
