@@ -58,7 +58,7 @@ class _SneakyGetattr:
 def test_safe_load_allows_only_history_buffer_statistics(tmp_path):
     path = tmp_path / 'sneaky.pth'
     torch.save({'state_dict': {}, 'x': _SneakyGetattr()}, path)
-    with pytest.raises(RuntimeError, match="sneaky.pth.*refused getattr"):
+    with pytest.raises(RuntimeError, match=r"(?s)sneaky.pth.*refused getattr"):
         safe_load_checkpoint(path)
 
 
