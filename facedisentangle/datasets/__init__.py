@@ -1,13 +1,16 @@
 """Face data: the HDF5 face file format, synthetic faces and the data sets that read them."""
+from . import transforms  # noqa: F401  (registers transforms)
+from .face_folder_dataset import FaceFolderDataset, read_image
+from .face_h5_dataset import FaceH5Dataset
 from .h5_format import (
-                        FORMAT,
-                        SPLIT_NAMES,
-                        VERSION,
-                        H5FaceWriter,
-                        H5FormatError,
-                        check_h5_file,
-                        read_h5_info,
+    FORMAT,
+    SPLIT_NAMES,
+    VERSION,
+    H5FaceWriter,
+    H5FormatError,
+    check_h5_file,
+    read_h5_info,
 )
 
 __all__ = ['FORMAT', 'VERSION', 'SPLIT_NAMES', 'H5FaceWriter', 'H5FormatError', 'check_h5_file',
-           'read_h5_info']
+           'read_h5_info', 'FaceH5Dataset', 'FaceFolderDataset', 'read_image']
