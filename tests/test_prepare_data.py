@@ -3,6 +3,7 @@ import importlib.util
 import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -265,6 +266,18 @@ def test_dataset_layouts(tmp_path, base_img):
     s = prepare_dataset(tmp_path / 'ffhq', tmp_path / 'f.h5', progress=False,
                         source_layout='ffhq', **OPTS)
     assert s.complete and sorted(h5_names(tmp_path / 'f.h5')) == ['00000', '00001', '01000']
+    # the converter presets are prepare_data.py with --layout set
+    argv = sys.argv
+    try:
+        sys.argv = ['celebamask_hq.py', str(celeba.parent), '--out', str(tmp_path / 'c.h5'),
+                    '--size', str(SIZE), '--min-size', '32', '--workers', '0', '--no-progress']
+        with pytest.raises(SystemExit) as e:
+            runpy.run_path(str(REPO / 'tools' / 'dataset_converters' / 'celebamask_hq.py'),
+                           run_name='__main__')
+        assert e.value.code == 0
+    finally:
+        sys.argv = argv
+    assert h5_names(tmp_path / 'c.h5') == ['0', '1', '2', '10']
 
 
 def test_split_is_seeded_and_follows_the_fractions():
