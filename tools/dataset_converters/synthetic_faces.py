@@ -2,6 +2,9 @@
 
     python tools/dataset_converters/synthetic_faces.py --num 2000 --size 128 \
         --out data/synthetic-128.h5 [--seed 0] [--val 200] [--test 200] [--workers N]
+    python tools/dataset_converters/synthetic_faces.py --preview docs/images/synthetic_pairs.png
+    python tools/dataset_converters/synthetic_faces.py --size 512 \
+        --preview-layout docs/images/synthetic_layout_512.png
 
 Sample i (0-based) is ``SyntheticFaces(size, seed)[i]``; the last ``val + test`` samples are
 the val then test split, the rest train. The file stores labels and the factors (seeds and
@@ -48,9 +51,9 @@ def source_string(args) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--num', type=int, required=True, help='number of faces')
+    p.add_argument('--num', type=int, help='number of faces')
     p.add_argument('--size', type=int, default=128, help='resolution (64..512)')
-    p.add_argument('--out', required=True, help='output .h5 file')
+    p.add_argument('--out', help='output .h5 file')
     p.add_argument('--seed', type=int, default=0, help='data-set seed')
     p.add_argument('--val', type=int, default=0, help='faces in the val split')
     p.add_argument('--test', type=int, default=0, help='faces in the test split')
@@ -58,7 +61,15 @@ def parse_args(argv=None):
     p.add_argument('--line-width', type=float, default=None,
                    help='sketch line width in px (default 1.5 px at 128, scaled with size)')
     p.add_argument('--chunk', type=int, default=64, help='samples per flush to disk')
+    p.add_argument('--preview', metavar='PNG',
+                   help='only write a picture of faces 0..3 (triples and swap matrix) to PNG')
+    p.add_argument('--preview-layout', metavar='PNG',
+                   help='only write face 0 with the component boxes at --size to PNG')
     args = p.parse_args(argv)
+    if args.preview or args.preview_layout:
+        return args
+    if args.num is None or args.out is None:
+        p.error('--num and --out are required (unless --preview)')
     if args.num < 1 or args.val < 0 or args.test < 0 or args.val + args.test > args.num:
         p.error(f'need num >= 1 and 0 <= val + test <= num, got num={args.num} val={args.val} '
                 f'test={args.test}')
@@ -79,6 +90,17 @@ def main(argv=None) -> int:
 
     args = parse_args(argv)
     cv2.setNumThreads(1)
+    if args.preview or args.preview_layout:
+        from facedisentangle.datasets.synthetic.preview import layout_figure, pairs_figure
+        path = args.preview or args.preview_layout
+        img = pairs_figure(args.size, args.seed, 4) if args.preview else layout_figure(
+            args.size, args.seed)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        if not cv2.imwrite(path, img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9]):
+            print(f'error: could not write {path}', file=sys.stderr)
+            return 1
+        print(f'wrote {path} ({img.shape[1]}x{img.shape[0]})')
+        return 0
     faces = SyntheticFaces(args.size, args.seed, args.num, args.line_width)
     source = source_string(args)
     if os.path.exists(args.out):
