@@ -176,3 +176,49 @@ def test_bad_arguments_are_named():
         render_sketch(sample_geometry(0), 64, line_width=0.1)
     with pytest.raises(TypeError, match='Geometry and an Appearance'):
         render_face(sample_appearance(0), sample_geometry(0), 64)
+
+
+def _tool():
+    import importlib.util
+    import sys
+    from pathlib import Path
+    path = Path(__file__).parents[1] / 'tools' / 'dataset_converters' / 'synthetic_faces.py'
+    spec = importlib.util.spec_from_file_location('synthetic_faces_tool', path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # the worker pool pickles its functions by module name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_writer_command_writes_resumes_and_refuses_other_arguments(tmp_path, capsys):
+    from facedisentangle.datasets import FaceH5Dataset, read_h5_info
+    tool, out = _tool(), str(tmp_path / 's.h5')
+    args = ['--num', '5', '--size', '64', '--out', out, '--seed', '2', '--val', '1', '--test',
+            '1', '--workers', '2', '--chunk', '2']
+    assert tool.main(args) == 0
+    info = read_h5_info(out)
+    assert info['complete'] and info['split_counts'] == {'train': 3, 'val': 1, 'test': 1}
+    assert info['factors'] == dict(appearance=APPEARANCE_DIM, appearance_seed=0,
+                                   geometry=GEOMETRY_DIM, geometry_seed=0)
+    assert info['has_labels'] and info['layout'] == ComponentLayout(64).to_dict()
+    ds = FaceH5Dataset(out, split='val', load_labels=True, resolution=64)
+    ref = SyntheticFaces(64, seed=2)[3]
+    np.testing.assert_array_equal(ds[0]['photo'].permute(1, 2, 0).numpy(), ref['photo'])
+    np.testing.assert_array_equal(ds[0]['label'].numpy(), ref['label'])
+    assert ds[0]['appearance_seed'] == ref['appearance_seed']
+    with pytest.raises(OSError, match='holds it open already'):
+        tool.main(args)
+    ds.close()
+    assert tool.main(args) == 0
+    assert 'nothing to do' in capsys.readouterr().out
+    assert tool.main(args[:1] + ['6'] + args[2:]) == 2
+    assert 'written with other arguments' in capsys.readouterr().err
+
+
+def test_preview_pictures(tmp_path):
+    from facedisentangle.datasets.synthetic.preview import layout_figure, pairs_figure
+    img = pairs_figure(64, seed=0, n=2)
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[1] > 6 * 64
+    assert layout_figure(128).shape == (128, 128, 3)
+    assert _tool().main(['--size', '64', '--preview', str(tmp_path / 'p.png')]) == 0
+    assert cv2.imread(str(tmp_path / 'p.png')).shape[2] == 3

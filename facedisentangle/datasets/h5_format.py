@@ -105,6 +105,9 @@ def _open_h5(path: str | os.PathLike, mode: str = 'r') -> h5py.File:
     try:
         return h5py.File(path, mode)
     except OSError as e:
+        if 'already open' in str(e):
+            raise OSError(f'{path}: cannot open it with mode {mode!r}, this process holds it '
+                          f'open already (close that handle or data set first): {e}') from e
         raise H5FormatError(f'{path}: cannot be opened as an HDF5 file ({e})') from e
 
 

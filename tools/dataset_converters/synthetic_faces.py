@@ -20,7 +20,6 @@ import sys
 import time
 
 import cv2
-import numpy as np
 
 from facedisentangle.datasets.h5_format import H5FaceWriter, read_h5_info
 from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
@@ -156,5 +155,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    np.seterr(all='ignore')
     sys.exit(main())
