@@ -475,6 +475,8 @@ def test_swap_metric_perfect_swap_and_baselines():
     assert out['hair/pixels'] == 3 * 32 and out['irises/pixels'] == 3 * 8
     assert out['lips/pixels'] == 0 and not any('/lips/' in k for k in out)
     assert all(np.isfinite(v) or k.startswith('swap') for k, v in out.items())
+    text = render(format_swap_table(out))
+    assert 'lips' in text and '(absent)' in text and 'inf' in text
 
 
 def test_swap_metric_region_error_and_prefix_and_lpips():

@@ -75,7 +75,8 @@ def swap_metric_table(metrics: dict) -> dict:
 def format_swap_table(metrics: dict, title: str | None = None) -> Table:
     """A ``rich.table.Table`` of swap results (a metrics dict or :func:`swap_metric_table`'s
     output): a section per (component, region), a row per method (the model's ``swap`` first,
-    in bold), columns L1 / PSNR / LPIPS and the region's pixel count."""
+    in bold), columns L1 / PSNR / LPIPS and the region's pixel count; a region absent from
+    every sample gets one ``(absent)`` row with its 0 pixels."""
     nested = metrics
     if not all(isinstance(v, dict) for v in metrics.values()):
         nested = swap_metric_table(metrics)
@@ -100,6 +101,8 @@ def format_swap_table(metrics: dict, title: str | None = None) -> Table:
                               *[_fmt(cell[method].get(m)) for m in measures],
                               _fmt(cell['pixels']) if first else '',
                               style='bold' if method == 'swap' else None)
-            if methods:
-                table.add_section()
+            if not methods:   # a region absent from every sample: only its pixel count
+                table.add_row(prefix or '-', region, '(absent)', *['-'] * len(measures),
+                              _fmt(cell['pixels']))
+            table.add_section()
     return table

@@ -116,8 +116,8 @@ class InceptionFeatureMetric(SampleMetric):
         if self.quantize:
             x = torch.round(x * 255) / 255
         net = self.extractor
-        dev = next(net.parameters()).device if any(True for _ in net.parameters()) else 'cpu'
-        f = net(x.to(dev))
+        param = next(net.parameters(), None)
+        f = net(x.to(param.device if param is not None else self.device))
         if f.dim() != 2 or f.shape[0] != x.shape[0]:
             raise ValueError(f'{self._name()}: the feature extractor returned shape '
                              f'{tuple(f.shape)}, expected ({x.shape[0]}, D).')
