@@ -373,7 +373,8 @@ def test_lpips_missing_backbone_and_random_backbones(torch_home):
     with pytest.raises(FileNotFoundError, match='vgg16-397923af.pth'):
         LPIPS(net='vgg')
     with pytest.raises(ValueError, match=r"LPIPS \(alex\): image 'pred' is \(16, 16\), smaller"):
-        run_metric(LPIPS(random_backbones=True), make_samples(2, size=16))
+        with pytest.warns(UserWarning, match='RANDOM'):
+            run_metric(LPIPS(random_backbones=True), make_samples(2, size=16))
     with pytest.raises(ValueError, match="net='squeeze' is not supported"):
         LPIPS(net='squeeze')
     with pytest.warns(UserWarning, match='RANDOM'):
@@ -489,7 +490,7 @@ def test_swap_metric_region_error_and_prefix_and_lpips():
     with pytest.warns(UserWarning, match='RANDOM'):
         m = SwapGroundTruthMetric(prefix='eye1', regions=dict(irises=[5], hair=[1]),
                                   baselines=['copy_geometry'], lpips=dict(random_backbones=True))
-    out = run_metric(m, prefixed)
+        out = run_metric(m, prefixed)
     assert out['eye1/swap/irises/L1'] == pytest.approx(0.15, rel=1e-5)
     assert out['eye1/swap/hair/L1'] == 0
     assert out['eye1/swap/L1'] == pytest.approx(0.15 * 8 / 32 ** 2, rel=1e-5)
