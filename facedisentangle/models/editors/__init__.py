@@ -1,6 +1,7 @@
 from .base import DeepFaceEditingBase, NonFiniteLossError
 from .image_geometry_encoder import ImageGeometryEncoderTrainer
+from .local_disentanglement import LocalDisentanglement, SubNetworkEMA
 from .sketch_autoencoder import SketchAutoEncoder
 
-__all__ = ['DeepFaceEditingBase', 'ImageGeometryEncoderTrainer', 'NonFiniteLossError',
-           'SketchAutoEncoder']
+__all__ = ['DeepFaceEditingBase', 'ImageGeometryEncoderTrainer', 'LocalDisentanglement',
+           'NonFiniteLossError', 'SketchAutoEncoder', 'SubNetworkEMA']

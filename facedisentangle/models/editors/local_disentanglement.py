@@ -1,0 +1,463 @@
+"""Stage 3 of DeepFaceEditing: Local Disentanglement (LD) of geometry and appearance."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.optim import OptimWrapperDict
+
+from facedisentangle.registry import MODELS
+
+from .base import DeepFaceEditingBase
+from .sub_network_ema import SubNetworkEMA  # noqa: F401  (registers ema_type='SubNetworkEMA')
+
+
+class PerComponentNetworks(nn.ModuleDict):
+    """One network per component, called through ``forward(component, ...)``.
+
+    ``MMSeparateDistributedDataParallel`` replaces every trainable child of the model by a
+    DDP wrapper, and DDP synchronises gradients only for calls that go through the wrapper's
+    ``forward``: ``self.generators['eye1'](...)`` would fail on the wrapper, and
+    ``self.generators.module['eye1'](...)`` would silently skip the all-reduce. So the
+    per-component networks are called as ``self.generators('eye1', *args, **kwargs)``;
+    ``method='name'`` calls another method (or sub-module) of that component's network
+    instead of its ``forward``. State-dict keys are those of a plain ``nn.ModuleDict``
+    (``generators.eye1.*``).
+    """
+
+    def forward(self, component: str, *args, method: str | None = None, **kwargs):
+        if component not in self:
+            raise KeyError(f'no network for component {component!r}; have {list(self)}')
+        net = self[component]
+        fn = net if method is None else getattr(net, method)
+        return fn(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Parameters of ``module`` do not require gradients inside the block (restored after)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def _split_scales(pred: list, start: int, stop: int) -> list[list[torch.Tensor]]:
+    """Samples ``start:stop`` of a multi-scale discriminator output (per scale, per layer)."""
+    return [[f[start:stop] for f in scale] for scale in pred]
+
+
+def _roll_scales(pred: list) -> list[list[torch.Tensor]]:
+    return [[f.roll(1, dims=0) for f in scale] for scale in pred]
+
+
+@MODELS.register_module()
+class LocalDisentanglement(DeepFaceEditingBase):
+    """Stage 3: per component c, disentangle geometry and appearance (method.md sections 3-4).
+
+    Pairs ``(I1, I2)``: ``I2`` is the batch ``I1`` rolled by one sample (sample k takes the
+    appearance of sample k-1; every sample is paired with another one when the batch has at
+    least 2 samples, and the shuffling sampler makes new pairs every epoch). With probability
+    ``sketch_prob`` (per sample and component) the geometry of I1 comes from its sketch,
+    ``E_s(S1)``, instead of ``E_I(I1)``; write ``g1`` for the code used. E_I and E_s are frozen
+    (loaded from stage 2); the generator G (with its appearance encoder E_A as ``enc_style``)
+    and the multi-scale discriminator D are trained::
+
+        self-reconstruction   I_rec   = G(g1, E_A(I1))
+            L_rec        = || I_rec - I1 ||_1                                (loss_rec)
+            L_FM         = sum_k,i w_i || D_k^i(I_rec) - D_k^i(I1) ||_1      (loss_feat)
+            L_VGG        = sum_l w_l || phi_l(I_rec) - phi_l(I1) ||_1        (loss_vgg)
+        cyclic swapping       I_mix   = G(g1, E_A(I2))
+                              I_cycle = G(E_I(I2), E_A(I_mix))
+            L_Geo        = || E_I(I_mix) - g1 ||_1                           (loss_geo)
+            L_Cycle      = || I_cycle - I2 ||_1                              (loss_cycle)
+                           + L_FM(I_cycle, I2)                               (loss_cycle_feat)
+                           + L_VGG(I_cycle, I2)                              (loss_cycle_vgg)
+        adversarial (fakes F = [I_rec; I_mix], LSGAN by default)
+            G side       L_GAN(D(F), real)                                   (loss_gan -> _g)
+            D side       0.5 L_GAN(D(I1), real) + 0.5 L_GAN(D(F), fake)      (_d_real, _d_fake)
+
+    Each term is a loss module from the config (its weight is inside it) and is logged as
+    ``<component>/<loss_name>``; ``None`` or ``loss_weight=0`` switches a term off and the
+    model then does not compute it (nor ``I_mix`` / ``I_cycle`` when nothing needs them).
+    Without ``loss_gan`` there is no discriminator (``discriminator=None``, and no
+    feature-matching terms, which need a trained discriminator).
+
+    ``train_step`` computes every loss, checks them all (NaN/Inf stops training before any
+    optimiser step), then updates G with ``optim_wrapper['generator']`` (D frozen; the
+    adversarial and feature-matching terms use D before its update, as pix2pixHD) and D with
+    ``optim_wrapper['discriminator']`` (on the same fakes, detached).
+
+    Args:
+        generator: backbone config of G_syn (``ComponentGenerator``, E_A nested as
+            ``enc_style``); one for all components or ``{component: config}``.
+        image_encoder, sketch_encoder: backbone configs of stage 2's E_I and E_s (must match
+            ``stage2_checkpoint``).
+        discriminator: backbone config of D (``MultiScaleDiscriminator``), or None when
+            ``loss_gan`` is off.
+        stage2_checkpoint: checkpoint of stage 2 (``ImageGeometryEncoderTrainer``); E_I and E_s
+            are loaded from it and frozen. None keeps them random (tests only; warns).
+        sketch_prob: probability that I1's geometry comes from its sketch (default (ours)
+            0.5).
+        loss_*: loss configs (losses registry), see above.
+        layout, components, data_preprocessor, init_cfg: see :class:`DeepFaceEditingBase`.
+    """
+
+    def __init__(self, generator: Mapping, image_encoder: Mapping, sketch_encoder: Mapping,
+                 discriminator: Mapping | None = None, stage2_checkpoint: str | None = None,
+                 sketch_prob: float = 0.5,
+                 loss_rec: Mapping | None = dict(type='ReconstructionLoss'),  # noqa: B006
+                 loss_feat: Mapping | None = dict(type='FeatureMatchingLoss'),  # noqa: B006
+                 loss_vgg: Mapping | None = dict(type='PerceptualLoss'),  # noqa: B006
+                 loss_geo: Mapping | None = dict(type='GeometryConsistencyLoss'),  # noqa: B006
+                 loss_cycle: Mapping | None = dict(type='CycleConsistencyLoss'),  # noqa: B006
+                 loss_cycle_feat: Mapping | None = dict(  # noqa: B006
+                     type='FeatureMatchingLoss', loss_name='loss_cycle_feat'),
+                 loss_cycle_vgg: Mapping | None = dict(  # noqa: B006
+                     type='PerceptualLoss', loss_name='loss_cycle_vgg'),
+                 loss_gan: Mapping | None = dict(type='GANLoss', gan_type='lsgan'),  # noqa: B006
+                 layout: Mapping | None = None, components: Sequence[str] | None = None,
+                 data_preprocessor: Mapping | None = None, init_cfg: Mapping | None = None):
+        super().__init__(layout=layout, components=components,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        name = type(self).__name__
+        if not 0.0 <= float(sketch_prob) <= 1.0:
+            raise ValueError(f'{name}: sketch_prob must be in [0, 1], got {sketch_prob!r}')
+        self.sketch_prob = float(sketch_prob)
+
+        # The generators are registered first: SubNetworkEMA (EMAHook) needs their parameters
+        # to come first in self.parameters().
+        self.generators = PerComponentNetworks(self.build_per_component(generator, 'generator'))
+        self.loss_gan = self.build_loss(loss_gan)
+        self.loss_feat = self.build_loss(loss_feat)
+        self.loss_cycle_feat = self.build_loss(loss_cycle_feat)
+        if self.loss_gan is None:
+            if discriminator is not None:
+                raise ValueError(f'{name}: loss_gan is off, so nothing trains the '
+                                 'discriminator; set discriminator=None too (and drop the '
+                                 "'discriminator' optimiser from optim_wrapper)")
+            on = [k for k in ('loss_feat', 'loss_cycle_feat') if getattr(self, k) is not None]
+            if on:
+                raise ValueError(f'{name}: {on} match discriminator features, but loss_gan is '
+                                 'off and there is no trained discriminator; switch them off '
+                                 'too')
+            self.discriminators = None
+        else:
+            if discriminator is None:
+                raise ValueError(f'{name}: loss_gan is on but discriminator is None')
+            self.discriminators = PerComponentNetworks(
+                self.build_per_component(discriminator, 'discriminator'))
+        self.image_encoders = self.build_per_component(image_encoder, 'image_encoder')
+        self.sketch_encoders = self.build_per_component(sketch_encoder, 'sketch_encoder')
+        self.check_stride(self.image_encoders)
+        self.check_stride(self.sketch_encoders)
+        self._check_networks()
+
+        self.loss_rec = self.build_loss(loss_rec)
+        self.loss_vgg = self.build_loss(loss_vgg)
+        self.loss_geo = self.build_loss(loss_geo)
+        self.loss_cycle = self.build_loss(loss_cycle)
+        self.loss_cycle_vgg = self.build_loss(loss_cycle_vgg)
+        if not any(getattr(self, k) is not None for k in self.GENERATOR_LOSSES):
+            raise ValueError(f'{name}: every generator loss is off ({self.GENERATOR_LOSSES})')
+
+        if stage2_checkpoint is not None:
+            self.load_networks(stage2_checkpoint, ['image_encoders', 'sketch_encoders'])
+        else:
+            print_log(f'{name}: no stage2_checkpoint, E_image and E_sketch are random and '
+                      'frozen (only meaningful in tests)', logger='current',
+                      level=logging.WARNING)
+            self.image_encoders.requires_grad_(False)
+            self.sketch_encoders.requires_grad_(False)
+            self._frozen = {'image_encoders', 'sketch_encoders'}
+            self.image_encoders.eval()
+            self.sketch_encoders.eval()
+
+    GENERATOR_LOSSES = ('loss_rec', 'loss_feat', 'loss_vgg', 'loss_geo', 'loss_cycle',
+                        'loss_cycle_feat', 'loss_cycle_vgg', 'loss_gan')
+
+    def _check_networks(self) -> None:
+        """Codes, strides and minimum input sizes agree for every component."""
+        name = type(self).__name__
+        for c in self.components:
+            gen, size = self.generators[c], self.layout.size(c)
+            for what, enc in (('image_encoder', self.image_encoders[c]),
+                              ('sketch_encoder', self.sketch_encoders[c])):
+                if enc.out_channels != gen.in_channels:
+                    raise ValueError(f'{name}: {c}: {what} gives {enc.out_channels}-channel '
+                                     f'codes, the generator takes {gen.in_channels}')
+                if enc.stride != gen.in_channels // gen.feature_channels:
+                    raise ValueError(f'{name}: {c}: {what} down-samples by {enc.stride}, the '
+                                     'generator up-samples by '
+                                     f'{gen.in_channels // gen.feature_channels}')
+            if size < gen.enc_style.min_size:
+                raise ValueError(f'{name}: {c}: the {size} px crop is smaller than the '
+                                 f'appearance encoder minimum {gen.enc_style.min_size} px '
+                                 '(fewer app_n_downsampling)')
+            if self.discriminators is not None and size < self.discriminators[c].min_size:
+                raise ValueError(f'{name}: {c}: the {size} px crop is smaller than the '
+                                 f'discriminator minimum {self.discriminators[c].min_size} px '
+                                 '(fewer n_layers or num_D)')
+
+    # ------------------------------------------------------------------ what is needed
+    @property
+    def needs_mix(self) -> bool:
+        return any(getattr(self, k) is not None for k in
+                   ('loss_geo', 'loss_cycle', 'loss_cycle_feat', 'loss_cycle_vgg', 'loss_gan'))
+
+    @property
+    def needs_cycle(self) -> bool:
+        return any(getattr(self, k) is not None for k in
+                   ('loss_cycle', 'loss_cycle_feat', 'loss_cycle_vgg'))
+
+    # ------------------------------------------------------------------ synthesis
+    @staticmethod
+    def partner(x: torch.Tensor) -> torch.Tensor:
+        """I2 of every pair: the batch rolled by one (sample k gets sample k-1)."""
+        return x.roll(1, dims=0)
+
+    def draw_sketch_mask(self, batch_size: int, device) -> torch.Tensor | None:
+        """Per sample, True where I1's geometry comes from its sketch (``sketch_prob``)."""
+        if self.sketch_prob == 0:
+            return None
+        return torch.rand(batch_size, device=device) < self.sketch_prob
+
+    def synthesize(self, photo: torch.Tensor, sketch: torch.Tensor, comp: str,
+                   use_sketch: torch.Tensor | None = None, mix: bool = True,
+                   cycle: bool = True) -> dict[str, torch.Tensor]:
+        """The stage-3 images of component ``comp`` for full-face batches ``photo, sketch``.
+
+        Returns a dict with ``i1, i2, s1`` (crops), ``code_photo = E_I(I1)``, ``code1 = g1``,
+        ``rec = G(g1, E_A(I1))`` and, if asked, ``mix = G(g1, E_A(I2))`` and
+        ``cycle = G(E_I(I2), E_A(I_mix))``. ``use_sketch`` (B,) selects ``g1 = E_s(S1)``.
+        """
+        i1, s1 = self.crop(photo, comp), self.crop(sketch, comp)
+        b = i1.shape[0]
+        if mix and b < 2:
+            raise ValueError(f'{type(self).__name__}: cyclic swapping pairs each sample with '
+                             'another one of its batch; batch size must be >= 2, got 1')
+        with torch.no_grad():  # E_I and E_s are frozen
+            code_photo = self.image_encoders[comp](i1)
+            code1 = code_photo
+            if use_sketch is not None and bool(use_sketch.any()):
+                code_sketch = self.sketch_encoders[comp](s1)
+                code1 = torch.where(use_sketch[:, None, None, None], code_sketch, code_photo)
+        out = dict(i1=i1, i2=self.partner(i1), s1=s1, code_photo=code_photo, code1=code1)
+        app1 = self.generators(comp, i1, method='enc_style')  # AdaIN parameters of E_A(I1)
+        if mix:  # one pass for [I_rec; I_mix]
+            images = self.generators(comp, torch.cat([code1, code1]),
+                                     adain_params=torch.cat([app1, self.partner(app1)]))
+            out['rec'], out['mix'] = images[:b], images[b:]
+        else:
+            out['rec'] = self.generators(comp, code1, adain_params=app1)
+        if mix and cycle:
+            out['cycle'] = self.generators(comp, self.partner(code_photo),
+                                           appearance_image=out['mix'])
+        return out
+
+    def swap(self, geometry_source: torch.Tensor, appearance_source: torch.Tensor, comp: str,
+             from_sketch: bool = False) -> torch.Tensor:
+        """``G(E_I(A_c), E_A(B_c))`` (or ``G(E_s(A_c), E_A(B_c))`` with ``from_sketch``) for
+        full-face batches ``A = geometry_source`` (photos, or sketches) and
+        ``B = appearance_source`` of the same size; returns the component image."""
+        encoders = self.sketch_encoders if from_sketch else self.image_encoders
+        code = encoders[comp](self.crop(geometry_source, comp))
+        return self.generators(comp, code, appearance_image=self.crop(appearance_source, comp))
+
+    # ------------------------------------------------------------------ losses
+    def _key(self, comp: str, loss: nn.Module, suffix: str = '') -> str:
+        return f'{comp}/{loss.loss_name}{suffix}'
+
+    def generator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
+        """The G-side terms of component ``comp`` (D is used, not trained)."""
+        losses = {}
+        i1, i2, rec = out['i1'], out['i2'], out['rec']
+        mix, cyc = out.get('mix'), out.get('cycle')
+        if self.loss_rec is not None:
+            losses[self._key(comp, self.loss_rec)] = self.loss_rec(rec, i1)
+        if self.loss_vgg is not None:
+            losses[self._key(comp, self.loss_vgg)] = self.loss_vgg(rec, i1)
+        if self.loss_geo is not None:
+            code_mix = self.image_encoders[comp](mix)  # frozen E_I; gradient reaches I_mix
+            losses[self._key(comp, self.loss_geo)] = self.loss_geo(code_mix, out['code1'])
+        if self.loss_cycle is not None:
+            losses[self._key(comp, self.loss_cycle)] = self.loss_cycle(cyc, i2)
+        if self.loss_cycle_vgg is not None:
+            losses[self._key(comp, self.loss_cycle_vgg)] = self.loss_cycle_vgg(cyc, i2)
+        if self.discriminators is None:
+            return losses
+        # one discriminator pass over the fakes this step needs: [I_rec; I_mix; I_cycle]
+        b = i1.shape[0]
+        fakes = [rec] + ([mix] if mix is not None else [])
+        if self.loss_cycle_feat is not None:
+            fakes.append(cyc)
+        pred = self.discriminators(comp, torch.cat(fakes))
+        if self.loss_gan is not None:
+            n_adv = 2 * b if mix is not None else b
+            losses[self._key(comp, self.loss_gan, '_g')] = self.loss_gan(
+                _split_scales(pred, 0, n_adv), target_is_real=True, is_disc=False)
+        if self.loss_feat is not None or self.loss_cycle_feat is not None:
+            with torch.no_grad():
+                pred_real = self.discriminators(comp, i1)
+            if self.loss_feat is not None:
+                losses[self._key(comp, self.loss_feat)] = self.loss_feat(
+                    _split_scales(pred, 0, b), pred_real)
+            if self.loss_cycle_feat is not None:  # D(I2) is D(I1) rolled (per-sample D)
+                start = len(fakes) * b - b
+                losses[self._key(comp, self.loss_cycle_feat)] = self.loss_cycle_feat(
+                    _split_scales(pred, start, start + b), _roll_scales(pred_real))
+        return losses
+
+    def discriminator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
+        """The D-side terms of component ``comp`` on I1 (real) and the detached fakes."""
+        b = out['i1'].shape[0]
+        fakes = [out['rec']] + ([out['mix']] if 'mix' in out else [])
+        pred = self.discriminators(comp, torch.cat([out['i1']] + [f.detach() for f in fakes]))
+        n = pred[0][-1].shape[0]
+        return {
+            self._key(comp, self.loss_gan, '_d_real'):
+                0.5 * self.loss_gan(_split_scales(pred, 0, b), target_is_real=True,
+                                    is_disc=True),
+            self._key(comp, self.loss_gan, '_d_fake'):
+                0.5 * self.loss_gan(_split_scales(pred, b, n), target_is_real=False,
+                                    is_disc=True),
+        }
+
+    def _synthesize_all(self, photo, sketch, training: bool) -> dict[str, dict]:
+        outs = {}
+        for c in self.components:
+            use_sketch = self.draw_sketch_mask(photo.shape[0], photo.device) if training \
+                else None
+            outs[c] = self.synthesize(photo, sketch, c, use_sketch, mix=self.needs_mix,
+                                      cycle=self.needs_cycle)
+        return outs
+
+    # ------------------------------------------------------------------ training
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
+        """One generator step and one discriminator step (see the class docstring)."""
+        name = type(self).__name__
+        if not isinstance(optim_wrapper, OptimWrapperDict) or \
+                'generator' not in optim_wrapper.keys():
+            raise KeyError(f"{name}.train_step needs optim_wrapper['generator'] (and "
+                           "['discriminator'] when loss_gan is on): build optim_wrapper with "
+                           "constructor='PerNetworkOptimWrapperConstructor'")
+        has_d = 'discriminator' in optim_wrapper.keys()
+        if has_d != (self.discriminators is not None):
+            raise KeyError(f"{name}: optim_wrapper {'has' if has_d else 'lacks'} a "
+                           f"'discriminator' optimiser but the model "
+                           f"{'has no' if has_d else 'has a'} discriminator (loss_gan "
+                           f"{'off' if has_d else 'on'})")
+        g_wrapper = optim_wrapper['generator']
+        data = self.data_preprocessor(data, True)
+        photo, sketch = data['photo'], data['sketch']
+
+        with g_wrapper.optim_context(self.generators):
+            ctx = frozen(self.discriminators) if has_d else contextlib.nullcontext()
+            with ctx:
+                outs = self._synthesize_all(photo, sketch, training=True)
+                g_losses = {}
+                for c in self.components:
+                    g_losses.update(self.generator_losses(c, outs[c]))
+        d_losses = {}
+        if has_d:
+            d_wrapper = optim_wrapper['discriminator']
+            with d_wrapper.optim_context(self.discriminators):
+                for c in self.components:
+                    d_losses.update(self.discriminator_losses(c, outs[c]))
+        # every term is checked before any optimiser step
+        g_loss, log_vars = self.parse_losses(g_losses)
+        log_vars['loss_g'] = log_vars.pop('loss')
+        if has_d:
+            d_loss, d_log = self.parse_losses(d_losses)
+            d_log['loss_d'] = d_log.pop('loss')
+            log_vars.update(d_log)
+        g_wrapper.update_params(g_loss)
+        if has_d:
+            d_wrapper.update_params(d_loss)
+        return {k: v.detach() for k, v in log_vars.items()}
+
+    # ------------------------------------------------------------------ inference
+    def forward(self, photo: torch.Tensor, sketch: torch.Tensor, mode: str = 'tensor', **batch):
+        """``'loss'``: every G- and D-side term (no update); ``'predict'``: per-sample swap
+        results for metrics; ``'tensor'``: ``{component: {'rec', 'mix', 'cycle'}}``."""
+        if mode == 'loss':
+            outs = self._synthesize_all(photo, sketch, training=self.training)
+            losses = {}
+            for c in self.components:
+                losses.update(self.generator_losses(c, outs[c]))
+                if self.discriminators is not None:
+                    losses.update(self.discriminator_losses(c, outs[c]))
+            return losses
+        if mode == 'tensor':
+            outs = self._synthesize_all(photo, sketch, training=False)
+            return {c: {k: v for k, v in o.items() if k in ('rec', 'mix', 'cycle')}
+                    for c, o in outs.items()}
+        if mode == 'predict':
+            return self.predict(photo, sketch, **batch)
+        raise ValueError(f'{type(self).__name__}.forward: unknown mode {mode!r} '
+                         "(expected 'loss', 'predict' or 'tensor')")
+
+    PARTNER_KEYS = ('name', 'index', 'geometry_seed', 'appearance_seed')
+
+    def predict(self, photo: torch.Tensor, sketch: torch.Tensor, **batch) -> list[dict]:
+        """Per sample k and component c (I2 = sample k-1 of the batch)::
+
+            c/photo  I1 crop          c/rec         G(E_I(I1), E_A(I1))
+            c/app    I2 crop          c/mix         G(E_I(I1), E_A(I2))
+            c/sketch S1 crop          c/sketch_mix  G(E_s(S1), E_A(I2))
+            c/code   E_I(I1)          c/mix_code    E_I(I_mix)   (L_Geo as a measure)
+
+        plus ``name``, ``index``, ``label`` (of I1, when in the batch) and the same keys of the
+        appearance source prefixed ``partner_`` (``partner_appearance_seed`` gives the
+        synthetic ground truth ``P(g1, a2)``). A batch of one sample pairs it with itself.
+        """
+        per_comp = {}
+        for c in self.components:
+            out = self.synthesize(photo, sketch, c, mix=photo.shape[0] > 1, cycle=False)
+            mix = out.get('mix', out['rec'])
+            sketch_mix = self.swap(sketch, self.partner(photo), c, from_sketch=True)
+            per_comp[c] = dict(photo=out['i1'], rec=out['rec'], app=out['i2'], mix=mix,
+                               sketch=out['s1'], sketch_mix=sketch_mix,
+                               code=out['code_photo'], mix_code=self.image_encoders[c](mix))
+        outputs = []
+        for i in range(photo.shape[0]):
+            j = (i - 1) % photo.shape[0]
+            sample = {f'{c}/{k}': v[i].detach().cpu()
+                      for c, d in per_comp.items() for k, v in d.items()}
+            for key in self.PARTNER_KEYS:
+                if key in batch:
+                    sample[key] = _item(batch[key], i)
+                    sample[f'partner_{key}'] = _item(batch[key], j)
+            if 'label' in batch:
+                sample['label'] = batch['label'][i].detach().cpu()
+            outputs.append(sample)
+        return outputs
+
+    def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:
+        """Per component: I1 | S1 | I2 | I_mix | I_rec | G(E_s(S1), E_A(I2))."""
+        data = self.data_preprocessor(data, False)
+        photo, sketch = data['photo'], data['sketch']
+        visuals = {}
+        for c in self.components:
+            out = self.synthesize(photo, sketch, c, mix=photo.shape[0] > 1, cycle=False)
+            sketch_mix = self.swap(sketch, self.partner(photo), c, from_sketch=True)
+            visuals[f'stage3_{c}'] = [out['i1'], out['s1'], out['i2'],
+                                      out.get('mix', out['rec']), out['rec'], sketch_mix]
+        return visuals
+
+
+def _item(value, i: int):
+    """Sample ``i`` of a collated batch entry (tensor, list or tuple)."""
+    v = value[i]
+    if torch.is_tensor(v):
+        v = v.detach().cpu()
+        return v.item() if v.dim() == 0 else v
+    return v
