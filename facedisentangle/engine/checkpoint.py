@@ -39,6 +39,9 @@ def _numpy_safe_globals() -> list:
     return allowed
 
 
+_BUILTIN_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_getattr(obj, name: str):
     """Stands in for ``getattr`` while unpickling: only ``HistoryBuffer.<statistic>``.
 
@@ -48,9 +51,11 @@ def _history_buffer_getattr(obj, name: str):
     """
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    if (isinstance(obj, type) and issubclass(obj, HistoryBuffer) and isinstance(name, str)
-            and name in HistoryBuffer._statistics_methods):
-        return HistoryBuffer._statistics_methods[name]
+    if isinstance(obj, type) and issubclass(obj, HistoryBuffer) and isinstance(name, str):
+        if name in _BUILTIN_STATISTICS:  # registered lazily, by the first HistoryBuffer()
+            return getattr(HistoryBuffer, name)
+        if name in HistoryBuffer._statistics_methods:
+            return HistoryBuffer._statistics_methods[name]
     raise pickle.UnpicklingError(f'refused getattr({obj!r}, {name!r}) in a checkpoint')
 
 

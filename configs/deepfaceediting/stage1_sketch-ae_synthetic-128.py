@@ -1,0 +1,32 @@
+# Stage 1 (sketch auto-encoder) on the embedded synthetic faces at 128x128; trains on a CPU in
+# a few minutes. Make the data first:
+#   python tools/dataset_converters/synthetic_faces.py --num 2000 --size 128 --val 200 \
+#       --test 200 --out data/synthetic-128.h5
+_base_ = [
+    '../_base_/models/sketch_autoencoder_128.py',
+    '../_base_/datasets/synthetic_128.py',
+    '../_base_/schedules/adam_linear_decay.py',
+    '../_base_/default_runtime.py',
+]
+
+max_iters = 600
+train_cfg = dict(max_iters=max_iters, val_interval=150)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', by_epoch=False, start_factor=1.0, end_factor=0.01,
+         begin=max_iters // 2, end=max_iters),
+]
+train_dataloader = dict(batch_size=16)
+
+components = ['bg', 'eye1', 'eye2', 'nose', 'mouth']
+val_evaluator = [
+    dict(type='ReconstructionMetric', prefix=c, pred_key='pred', gt_key='gt', metrics=['L1'],
+         tag='sketch') for c in components
+]
+test_evaluator = val_evaluator
+
+default_hooks = dict(
+    logger=dict(interval=25),
+    checkpoint=dict(interval=150, max_keep_ckpts=2, save_best='bg/sketch/L1', rule='less'),
+)
+custom_hooks = [dict(type='FaceVisualizationHook', interval=150, max_samples=4)]

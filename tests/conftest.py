@@ -1,0 +1,37 @@
+"""Shared fixtures: a tiny synthetic data set and a helper to run the tools in a subprocess."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope='session')
+def tiny_synthetic_h5(tmp_path_factory) -> str:
+    """24 synthetic faces at 128 px (16 train, 4 val, 4 test), with labels and factors."""
+    sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
+    try:
+        from synthetic_faces import main as make_faces
+    finally:
+        sys.path.pop(0)
+    out = tmp_path_factory.mktemp('data') / 'synthetic-128-tiny.h5'
+    assert make_faces(['--num', '24', '--size', '128', '--val', '4', '--test', '4',
+                       '--workers', '1', '--out', str(out)]) == 0
+    return str(out)
+
+
+def run_tool(args, timeout=600, env=None, check=True, **kwargs):
+    """Run ``python <args>`` from the repo root; returns the CompletedProcess."""
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env=full_env, **kwargs)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
+    return proc
