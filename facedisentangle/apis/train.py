@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 
-def _set_amp(cfg: Config) -> None:
+def set_amp(cfg: Config) -> None:
     import torch
 
     if not torch.cuda.is_available():
@@ -41,8 +41,8 @@ def build_train_cfg(args) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        _set_amp(cfg)
+    if args.amp and 'pipeline' not in cfg:  # a pipeline sets it per stage
+        set_amp(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -67,9 +67,13 @@ def main(args) -> int:
 
     register_all_modules(init_default_scope=False)
     cfg = build_train_cfg(args)
-    runner = build_runner(cfg)
     try:
-        runner.train()
+        if 'pipeline' in cfg:
+            from facedisentangle.apis.pipeline import run_pipeline
+
+            run_pipeline(cfg, args)
+        else:
+            build_runner(cfg).train()
     except NonFiniteLossError as e:
         print_log(str(e), logger='current', level=logging.ERROR)
         print(f'error: {e}', file=sys.stderr)

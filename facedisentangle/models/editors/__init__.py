@@ -1,7 +1,8 @@
 from .base import DeepFaceEditingBase, NonFiniteLossError
+from .global_fusion import GlobalFusion
 from .image_geometry_encoder import ImageGeometryEncoderTrainer
 from .local_disentanglement import LocalDisentanglement, SubNetworkEMA
 from .sketch_autoencoder import SketchAutoEncoder
 
-__all__ = ['DeepFaceEditingBase', 'ImageGeometryEncoderTrainer', 'LocalDisentanglement',
-           'NonFiniteLossError', 'SketchAutoEncoder', 'SubNetworkEMA']
+__all__ = ['DeepFaceEditingBase', 'GlobalFusion', 'ImageGeometryEncoderTrainer',
+           'LocalDisentanglement', 'NonFiniteLossError', 'SketchAutoEncoder', 'SubNetworkEMA']

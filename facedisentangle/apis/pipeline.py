@@ -1,0 +1,102 @@
+"""Train several stages in order from one config (DeepFaceEditing's four stages).
+
+A pipeline config holds ``pipeline = dict(stages=[...])``; each stage is::
+
+    dict(name='stage2',                                   # sub-directory of the work dir
+         config='stage2_image-encoder_synthetic-128.py',  # relative to the pipeline config
+         cfg_options={'train_cfg.max_iters': 200},        # e.g. a quicker schedule
+         init={'model.stage1_checkpoint': 'stage1'})      # config key <- that stage's result
+
+Each stage trains with :class:`~facedisentangle.engine.FDRunner` in ``<work_dir>/<name>``,
+starting from the previous stages' final checkpoints (``init``). A finished stage writes
+``<work_dir>/<name>/stage_done.json`` (its final checkpoint) and is skipped next time; with
+``--resume`` an interrupted stage continues from its newest good checkpoint. The stage configs
+stay usable one by one with ``tools/train.py``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.dist import barrier, get_rank
+from mmengine.logging import print_log
+
+from facedisentangle.engine.checkpoint import atomic_write_text
+
+DONE_FILE = 'stage_done.json'
+
+
+def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
+               args) -> Config:
+    base = osp.dirname(pipeline_cfg.filename)
+    path = osp.join(base, stage['config'])
+    if not osp.isfile(path):
+        raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not found")
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(dict(stage.get('cfg_options', {})))
+    for key, source in dict(stage.get('init', {})).items():
+        if source not in results:
+            raise KeyError(f"pipeline stage {stage['name']!r}: init {key!r} comes from stage "
+                           f'{source!r}, which is not an earlier stage ({list(results)})')
+        cfg.merge_from_dict({key: results[source]})
+    if args.cfg_options:  # command-line overrides apply to every stage
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = osp.join(work_dir, stage['name'])
+    cfg.resume = bool(args.resume)
+    cfg.load_from = None
+    return cfg
+
+
+def stage_result(stage_dir: str) -> str | None:
+    """The final checkpoint of a finished stage, or None when it has not finished."""
+    done = osp.join(stage_dir, DONE_FILE)
+    if not osp.isfile(done):
+        return None
+    ckpt = json.loads(open(done).read()).get('checkpoint')
+    return ckpt if ckpt and osp.isfile(ckpt) else None
+
+
+def run_pipeline(cfg: Config, args) -> dict[str, str]:
+    """Train every stage of ``cfg.pipeline`` in order; returns ``{stage: final checkpoint}``."""
+    from facedisentangle.apis.train import build_runner, set_amp
+
+    stages = cfg.pipeline.get('stages')
+    if not stages:
+        raise ValueError(f'{cfg.filename}: pipeline.stages is empty')
+    names = [s['name'] for s in stages]
+    if len(set(names)) != len(names):
+        raise ValueError(f'{cfg.filename}: stage names must be unique, got {names}')
+    work_dir = cfg.work_dir
+    results: dict[str, str] = {}
+    for stage in stages:
+        name = stage['name']
+        stage_dir = osp.join(work_dir, name)
+        done = stage_result(stage_dir)
+        if done is not None:
+            print_log(f'pipeline: {name} already finished ({done}); skipped',
+                      logger='current', level=logging.INFO)
+            results[name] = done
+            continue
+        stage_cfg = _stage_cfg(cfg, stage, work_dir, results, args)
+        if args.amp:
+            set_amp(stage_cfg)
+        print_log(f'pipeline: training {name} ({stage["config"]}) in {stage_dir}',
+                  logger='current', level=logging.INFO)
+        runner = build_runner(stage_cfg)
+        runner.train()
+        final = osp.join(stage_dir, f'iter_{runner.iter}.pth')
+        if not osp.isfile(final):
+            raise RuntimeError(f'pipeline: {name} finished but {final} was not written; keep '
+                               "the config's CheckpointHook with save_last=True")
+        if get_rank() == 0:
+            atomic_write_text(osp.join(stage_dir, DONE_FILE),
+                              json.dumps(dict(stage=name, checkpoint=final,
+                                              config=stage['config'], iter=runner.iter)))
+        barrier()
+        results[name] = final
+    if get_rank() == 0:
+        atomic_write_text(osp.join(work_dir, 'pipeline_done.json'), json.dumps(results, indent=2))
+    return results
