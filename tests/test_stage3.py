@@ -337,3 +337,33 @@ def test_per_component_networks_are_called_by_name():
         assert torch.equal(model.generators('eye1', app, method='enc_style'), gen.enc_style(app))
     with pytest.raises(KeyError, match="no network for component 'mouth'"):
         model.generators('mouth', code)
+
+
+def test_separate_ddp_wrapping_trains_and_keeps_plain_keys(tmp_path):
+    """With separate_ddp the generators/discriminators become DDP wrappers (one process here)."""
+    import torch.distributed as dist
+    from mmengine.model import MMSeparateDistributedDataParallel
+
+    model = build(loss_vgg=None, loss_cycle_vgg=None)
+    plain_keys = list(model.state_dict())
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/pg', rank=0, world_size=1)
+    try:
+        wrapped = MMSeparateDistributedDataParallel(model, device_ids=None)
+        assert type(model.generators).__name__ == 'MMDistributedDataParallel'
+        assert type(model.image_encoders).__name__ == 'ModuleDict'  # frozen: not wrapped
+        wrappers = optim(model)
+        ema = SubNetworkEMA(wrapped, momentum=0.5)
+        before = snapshot(model)
+        wrapped.train()
+        log = wrapped.train_step(batch(), wrappers)
+        ema.update_parameters(model)
+        assert torch.isfinite(log['loss_g']) and torch.isfinite(log['loss_d'])
+        assert list(model.state_dict()) == plain_keys  # no 'generators.module.' keys
+        moved = changed(before, snapshot(model))
+        assert any(k.startswith('generators.') for k in moved)
+        assert any(k.startswith('discriminators.') for k in moved)
+        wrapped.eval()
+        with torch.no_grad():
+            assert len(wrapped.val_step(batch())) == 3
+    finally:
+        dist.destroy_process_group()
