@@ -1,0 +1,122 @@
+"""How each inference network runs: number format and memory layout ("execution form").
+
+A precision is given per network role (``sketch_encoder``, ``image_encoder``,
+``sketch_decoder``, ``generator``, ``fusion_generator``, ``image_to_sketch``) as a string
+``'<dtype>[-nchw|-channels-last]'`` with dtype ``float32`` or ``bfloat16``:
+
+* ``float32``: float32 weights and activations, contiguous (NCHW) layout, PyTorch's own
+  instance norm (statistics accumulated in double on CPU). The exact path.
+* ``bfloat16``: bfloat16 weights and activations in the channels-last layout, with instance
+  norms computed by the group-norm kernel (:mod:`~facedisentangle.inference.fast_norm`):
+  float32 statistics, one rounding per normalised value. On this CPU (AVX-512 BF16 / AMX)
+  oneDNN's bfloat16 convolutions are several times faster channels-last than NCHW.
+* ``bfloat16-nchw`` / ``float32-channels-last``: the other layouts, for measurements.
+
+``precision`` may be one string for every role, a dict ``{role: string, 'default': string}``,
+or ``'auto'`` (:data:`AUTO_PRECISION`, the fast path chosen from the measurements in
+docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from .fast_norm import use_group_norm
+
+ROLES = ('sketch_encoder', 'image_encoder', 'sketch_decoder', 'generator', 'fusion_generator',
+         'image_to_sketch')
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16}
+# The default: everything in bfloat16, channels-last (see docs/benchmarks.md, "Inference").
+AUTO_PRECISION: dict[str, str] = {'default': 'bfloat16'}
+
+
+@dataclass(frozen=True)
+class ExecutionForm:
+    """Number format and memory layout of one network's weights and activations."""
+
+    dtype: torch.dtype = torch.float32
+    channels_last: bool = False
+
+    @property
+    def name(self) -> str:
+        dt = 'float32' if self.dtype == torch.float32 else 'bfloat16'
+        default_cl = self.dtype != torch.float32
+        if self.channels_last == default_cl:
+            return dt
+        return f'{dt}-channels-last' if self.channels_last else f'{dt}-nchw'
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
+    def tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` in this form's dtype and layout (no copy when it already is)."""
+        if x.dtype != self.dtype:
+            x = x.to(self.dtype)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
+        return x
+
+    def parameter(self, t: torch.Tensor) -> torch.Tensor:
+        """A fresh copy of a weight tensor in this form (4-D weights in its layout)."""
+        fmt = torch.channels_last if (t.dim() == 4 and self.channels_last) else \
+            torch.contiguous_format
+        dtype = self.dtype if t.is_floating_point() else t.dtype
+        # one allocation, one copy (converting then re-laying out would fragment the heap)
+        return torch.empty(t.shape, dtype=dtype, memory_format=fmt).copy_(t)
+
+    def prepare(self, net: nn.Module) -> nn.Module:
+        """Eval mode, no gradients, and the group-norm instance norms when channels-last."""
+        net.eval()
+        net.requires_grad_(False)
+        if self.channels_last:
+            use_group_norm(net)
+        return net
+
+
+def parse_form(text: str, where: str = 'precision') -> ExecutionForm:
+    """``'float32'``, ``'bfloat16'``, optionally suffixed ``-nchw`` or ``-channels-last``."""
+    if not isinstance(text, str):
+        raise ValueError(f'{where}: expected a string, got {text!r}')
+    base, layout = text, None
+    for suffix in ('-nchw', '-channels-last'):
+        if text.endswith(suffix):
+            base, layout = text[:-len(suffix)], suffix[1:]
+    if base not in DTYPES:
+        raise ValueError(f"{where}: unknown precision {text!r}; use 'float32', 'bfloat16', "
+                         "optionally with '-nchw' or '-channels-last', or 'auto'")
+    dtype = DTYPES[base]
+    channels_last = (dtype != torch.float32) if layout is None else layout == 'channels-last'
+    return ExecutionForm(dtype, channels_last)
+
+
+def resolve_precision(precision: str | Mapping[str, str] | None = 'auto'
+                      ) -> dict[str, ExecutionForm]:
+    """``{role: ExecutionForm}`` for every role from a precision string or dict."""
+    if precision is None or precision == 'auto':
+        precision = AUTO_PRECISION
+    if isinstance(precision, str):
+        form = parse_form(precision)
+        return {role: form for role in ROLES}
+    if not isinstance(precision, Mapping):
+        raise ValueError(f'precision must be a string or a dict, got {precision!r}')
+    unknown = set(precision) - set(ROLES) - {'default'}
+    if unknown:
+        raise ValueError(f'precision: unknown roles {sorted(unknown)}; roles are '
+                         f'{list(ROLES)} and "default"')
+    default = precision.get('default', AUTO_PRECISION['default'])
+    if default == 'auto':
+        default = AUTO_PRECISION['default']
+    return {role: parse_form(precision.get(role, default), f'precision[{role!r}]')
+            for role in ROLES}
+
+
+def describe_precision(forms: Mapping[str, ExecutionForm]) -> str:
+    """A short text such as ``'bfloat16'`` or ``'bfloat16, generator=float32'``."""
+    names = [forms[r].name for r in ROLES]
+    common = max(set(names), key=names.count)
+    rest = [f'{r}={forms[r].name}' for r in ROLES if forms[r].name != common]
+    return ', '.join([common, *rest])
