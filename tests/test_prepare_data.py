@@ -4,6 +4,7 @@ import io
 import json
 import os
 import runpy
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -205,10 +206,29 @@ def test_resume_after_a_hard_kill(photos, tmp_path):
 
 
 def test_workers_give_the_same_file(photos, tmp_path):
+    """Worker processes write what the main process writes, and do not hang when the parent
+    has already used OpenCV's thread pool (a plain fork inherits it without its threads)."""
     a, b = tmp_path / 'a.h5', tmp_path / 'b.h5'
     prepare_dataset(photos, a, progress=False, workers=0, **OPTS)
-    s = prepare_dataset(photos, b, progress=False, workers=2, **OPTS)
-    assert s.complete
+    code = (
+        'import cv2, numpy as np\n'
+        'cv2.setNumThreads(2)\n'
+        'for _ in range(5):\n'
+        '    cv2.GaussianBlur(np.zeros((2000, 2000), np.float32), (0, 0), 5)\n'
+        'from facedisentangle.data_prep import prepare_dataset\n'
+        f's = prepare_dataset({str(photos)!r}, {str(b)!r}, progress=False, workers=2, '
+        f'size={SIZE}, min_size=32, chunk_flush=2)\n'
+        'assert s.complete\n')
+    proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)             # the run and its hung workers
+        proc.communicate()
+        pytest.fail('prepare_dataset with workers hung (forked OpenCV thread pool?)')
+    assert proc.returncode == 0, err
     with h5py.File(a, 'r') as fa, h5py.File(b, 'r') as fb:
         assert list(fa['names'].asstr()[:]) == list(fb['names'].asstr()[:])
         np.testing.assert_array_equal(fa['photos'][:], fb['photos'][:])
@@ -320,7 +340,7 @@ def _load_cli():
 def test_cli(photos, tmp_path, capsys):
     out = tmp_path / 'cli.h5'
     args = [str(photos), '--out', str(out), '--size', str(SIZE), '--min-size', '32',
-            '--workers', '1', '--no-progress']
+            '--workers', '0', '--no-progress']
     env = dict(os.environ, COLUMNS='200')
     r = subprocess.run([sys.executable, str(REPO / 'tools' / 'prepare_data.py'), *args],
                        capture_output=True, text=True, timeout=120, env=env)

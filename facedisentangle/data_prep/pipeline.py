@@ -162,6 +162,21 @@ def _run(task: tuple[str, str, str]) -> SampleResult:
     return _PROCESSOR(*task)
 
 
+def _make_pool(workers: int, worker_kwargs: dict):
+    """A process pool whose workers start clean.
+
+    Not ``fork``: a forked child of a process that already ran OpenCV (or dlib, torch) inherits
+    their thread pools without the threads and can hang on its first call into them. The
+    ``forkserver`` (``spawn`` where there is none) starts from a fresh process that has only
+    imported this module.
+    """
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context('forkserver' if 'forkserver' in methods else 'spawn')
+    if ctx.get_start_method() == 'forkserver':
+        ctx.set_forkserver_preload([__name__])
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(worker_kwargs,))
+
+
 def _check_resume(out: str, settings: dict) -> None:
     if not os.path.exists(out):
         return
@@ -247,11 +262,8 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike,
                          min_size=options.min_size, alpha=options.alpha)
     pool = None
     try:
-        # the pool is forked before the HDF5 file is opened: no worker inherits its handle
         if options.workers > 0:
-            ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-            pool = ctx.Pool(options.workers, initializer=_init_worker,
-                            initargs=(worker_kwargs,))
+            pool = _make_pool(options.workers, worker_kwargs)
         src_json = json.dumps(dict(tool=TOOL, src=os.path.abspath(os.fspath(src)),
                                    **settings))
         with H5FaceWriter(out, options.size, layout=ComponentLayout(options.size),
