@@ -266,7 +266,7 @@ class FaceAligner:
     center_shift: float = 0.1
     supersample: int = 4
     enable_padding: bool = True
-    detect_max_side: int = 1024
+    detect_max_side: int = 640
     upsample: tuple[int, ...] = (0, 1)
     select: str = 'score'
     min_score: float = 0.0

@@ -100,36 +100,50 @@ class SketchExtractor:
 
     # ------------------------------------------------------------------ steps
     def _gray(self, photo: np.ndarray) -> np.ndarray:
+        """uint8 gray (H, W) of an RGB or gray uint8 photo."""
         if not isinstance(photo, np.ndarray) or photo.dtype != np.uint8:
             what = photo.dtype if isinstance(photo, np.ndarray) else type(photo).__name__
             raise ValueError(f'SketchExtractor: expected a uint8 image, got {what}')
         if photo.ndim == 3 and photo.shape[2] == 3:
-            gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
-        elif photo.ndim == 2:
-            gray = photo
-        else:
-            raise ValueError(f'SketchExtractor: expected (H, W, 3) RGB or (H, W) gray, got '
-                             f'shape {photo.shape}')
-        return gray.astype(np.float32) / 255.0
+            return cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+        if photo.ndim == 2:
+            return photo
+        raise ValueError(f'SketchExtractor: expected (H, W, 3) RGB or (H, W) gray, got '
+                         f'shape {photo.shape}')
+
+    def _stretch_table(self, gray: np.ndarray) -> np.ndarray:
+        """float32[256]: grey level -> [0, 1], the percentile contrast stretch."""
+        levels = np.arange(256, dtype=np.float32)
+        if self.normalize <= 0:
+            return levels / 255.0
+        cdf = np.cumsum(np.bincount(gray.ravel(), minlength=256)) / gray.size
+        lo = int(np.searchsorted(cdf, self.normalize / 100.0))
+        hi = int(np.searchsorted(cdf, 1.0 - self.normalize / 100.0))
+        if hi - lo < 1:
+            return levels / 255.0
+        return np.clip((levels - lo) / (hi - lo), 0.0, 1.0)
 
     def soft_lines(self, photo: np.ndarray) -> np.ndarray:
         """The XDoG soft-thresholded image T in [0, 1] (float32), before clean-up."""
-        gray = self._gray(photo)
-        if self.normalize > 0:
-            lo, hi = np.percentile(gray, [self.normalize, 100.0 - self.normalize])
-            if hi - lo > 1e-3:
-                gray = np.clip((gray - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
-        scale = min(gray.shape[:2]) / self.reference_size
+        gray8 = self._gray(photo)
+        table = self._stretch_table(gray8)
+        scale = min(gray8.shape[:2]) / self.reference_size
         if self.bilateral_sigma > 0:
-            gray = cv2.bilateralFilter(gray, 0, self.bilateral_color,
-                                       self.bilateral_sigma * scale)
+            # on 8 bits: 2.4x faster than on float32, differences below one grey level
+            g8 = cv2.LUT(gray8, np.rint(table * 255.0).astype(np.uint8))
+            g8 = cv2.bilateralFilter(g8, 0, self.bilateral_color * 255.0,
+                                     self.bilateral_sigma * scale)
+            gray = g8.astype(np.float32) * np.float32(1.0 / 255.0)
+        else:
+            gray = table[gray8]
         s = self.sigma * scale
         g1 = cv2.GaussianBlur(gray, (0, 0), s, borderType=cv2.BORDER_REFLECT)
         g2 = cv2.GaussianBlur(gray, (0, 0), s * self.k, borderType=cv2.BORDER_REFLECT)
-        d = g1 - self.tau * g2
-        t = 1.0 + np.tanh(self.phi * (d - self.epsilon))
-        t[d >= self.epsilon] = 1.0
-        return t.astype(np.float32)
+        d = g1 - np.float32(self.tau) * g2
+        t = np.ones_like(d)
+        below = d < self.epsilon
+        t[below] = 1.0 + np.tanh(np.float32(self.phi) * (d[below] - np.float32(self.epsilon)))
+        return t
 
     def clean(self, strokes: np.ndarray, scale: float) -> np.ndarray:
         """Remove 8-connected stroke pieces smaller than ``min_component_area`` (scaled)."""
