@@ -1,1 +1,5 @@
+"""User-facing APIs: training and testing bodies (``apis.train``, ``apis.test``) and the
+face editor."""
+from .face_editor import FaceEditor
 
+__all__ = ['FaceEditor']
