@@ -32,3 +32,6 @@ pipeline = dict(stages=[
          init={'model.stage3_checkpoint': 'stage3', 'model.sketch_decoder_checkpoint': 'stage2'}),
 ])
 del _schedule
+# at the end: a grid of held-out swaps (geometry | appearance | swap | sketch | sketch-to-face |
+# rendered truth) in <work_dir>/samples/sample_swaps.png
+pipeline['samples'] = dict(num=8)

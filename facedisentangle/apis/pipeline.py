@@ -11,7 +11,8 @@ Each stage trains with :class:`~facedisentangle.engine.FDRunner` in ``<work_dir>
 starting from the previous stages' final checkpoints (``init``). A finished stage writes
 ``<work_dir>/<name>/stage_done.json`` (its final checkpoint) and is skipped next time; with
 ``--resume`` an interrupted stage continues from its newest good checkpoint. The stage configs
-stay usable one by one with ``tools/train.py``.
+stay usable one by one with ``tools/train.py``. With ``pipeline.samples = dict(num=8)`` the
+last (stage-4) model writes a grid of sample edits to ``<work_dir>/samples/``.
 """
 from __future__ import annotations
 
@@ -97,6 +98,16 @@ def run_pipeline(cfg: Config, args) -> dict[str, str]:
                                               config=stage['config'], iter=runner.iter)))
         barrier()
         results[name] = final
+    samples = cfg.pipeline.get('samples')
+    if samples and get_rank() == 0:
+        from facedisentangle.apis.samples import write_sample_edits
+
+        last = stages[-1]
+        last_cfg = _stage_cfg(cfg, last, work_dir, results, args)
+        path = write_sample_edits(last_cfg, results[last['name']], osp.join(work_dir, 'samples'),
+                                  **dict(samples))
+        print_log(f'pipeline: sample edits written to {path}', logger='current',
+                  level=logging.INFO)
     if get_rank() == 0:
         atomic_write_text(osp.join(work_dir, 'pipeline_done.json'), json.dumps(results, indent=2))
     return results

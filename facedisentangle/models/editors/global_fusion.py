@@ -118,19 +118,35 @@ class GlobalFusion(DeepFaceEditingBase):
     # ------------------------------------------------------------------ synthesis
     @torch.no_grad()
     def component_features(self, photo: torch.Tensor, sketch: torch.Tensor | None = None,
-                           use_sketch: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Per component: the frozen LD module's feature map of ``photo`` (geometry from
-        E_I, or from E_s(sketch) where ``use_sketch``), appearance from the photo itself."""
+                           use_sketch: torch.Tensor | None = None,
+                           appearance: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Per component: the frozen LD module's feature map for the geometry of ``photo``
+        (E_I; E_s(sketch) where ``use_sketch``) and the appearance of ``appearance``
+        (default: the photo itself, i.e. self-reconstruction)."""
+        appearance = photo if appearance is None else appearance
         feats = {}
         for c in self.components:
-            crop = self.crop(photo, c)
-            code = self.image_encoders[c](crop)
+            code = self.image_encoders[c](self.crop(photo, c))
             if use_sketch is not None and sketch is not None and bool(use_sketch.any()):
                 code_s = self.sketch_encoders[c](self.crop(sketch, c))
                 code = torch.where(use_sketch[:, None, None, None], code_s, code)
-            adain = self.generators(c, crop, method='enc_style')
+            adain = self.generators(c, self.crop(appearance, c), method='enc_style')
             feats[c] = self.generators(c, code, adain, method='decode_feature')
         return feats
+
+    @torch.no_grad()
+    def swap(self, geometry: torch.Tensor, appearance: torch.Tensor,
+             geometry_from: str = 'photo') -> torch.Tensor:
+        """The fused face with the geometry of ``geometry`` (photos, or sketches with
+        ``geometry_from='sketch'``) and the appearance of the photos ``appearance``."""
+        if geometry_from == 'photo':
+            feats = self.component_features(geometry, appearance=appearance)
+        elif geometry_from == 'sketch':
+            everyone = torch.ones(geometry.shape[0], dtype=torch.bool, device=geometry.device)
+            feats = self.component_features(appearance, geometry, everyone, appearance)
+        else:
+            raise ValueError(f"geometry_from must be 'photo' or 'sketch', got {geometry_from!r}")
+        return self.fusion_generator(self.fuse(feats))
 
     def fuse(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
         """The 64-channel face feature map: bg overwritten in the layout's paste order."""

@@ -1,0 +1,83 @@
+"""The four stages in one command: order, checkpoint hand-over, skip, resume after kill -9."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import REPO, run_tool
+
+CONFIGS = REPO / 'configs' / 'deepfaceediting'
+
+TINY_PIPELINE = '''
+_base_ = [{runtime!r}]
+D = {data!r}
+C = {configs!r} + '/'
+common = {{
+    'train_dataloader.dataset.ann_file': D, 'val_dataloader.dataset.ann_file': D,
+    'test_dataloader.dataset.ann_file': D, 'train_dataloader.batch_size': 4,
+    'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+    'val_dataloader.batch_size': 4, 'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+    'default_hooks.checkpoint.interval': 2, 'custom_hooks.0.interval': 2,
+    'param_scheduler.0.begin': 1, 'param_scheduler.0.end': 2,
+    'default_hooks.logger.interval': 1, 'model.sketch_encoder.ngf': 4,
+}}
+stage3 = dict(common, **{{'model.image_encoder.ngf': 4, 'model.generator.ngf': 4,
+                         'model.discriminator.ndf': 4, 'train_cfg.max_iters': {stage3_iters},
+                         'param_scheduler.0.end': {stage3_iters}}})
+pipeline = dict(stages=[
+    dict(name='stage1', config=C + 'stage1_sketch-ae_synthetic-128.py',
+         cfg_options=dict(common, **{{'model.sketch_decoder.ngf': 4}})),
+    dict(name='stage2', config=C + 'stage2_image-encoder_synthetic-128.py',
+         cfg_options=dict(common, **{{'model.sketch_decoder.ngf': 4,
+                                      'model.image_encoder.ngf': 4}}),
+         init={{'model.stage1_checkpoint': 'stage1'}}),
+    dict(name='stage3', config=C + 'stage3_local-disentanglement_synthetic-128.py',
+         cfg_options=stage3, init={{'model.stage2_checkpoint': 'stage2'}}),
+    dict(name='stage4', config=C + 'stage4_global-fusion_synthetic-128.py',
+         cfg_options=dict(common, **{{'model.image_encoder.ngf': 4, 'model.generator.ngf': 4,
+                                      'model.sketch_decoder.ngf': 4,
+                                      'model.fusion_generator.input_nc': 4,
+                                      'model.fusion_generator.ngf': 4,
+                                      'model.fusion_discriminator.ndf': 4}}),
+         init={{'model.stage3_checkpoint': 'stage3',
+                'model.sketch_decoder_checkpoint': 'stage2'}}),
+], samples=dict(num=4))
+'''
+
+
+def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_path):
+    cfg = tmp_path / 'tiny_pipeline.py'
+    cfg.write_text(TINY_PIPELINE.format(
+        runtime=str(REPO / 'configs/_base_/default_runtime.py'), data=tiny_synthetic_h5,
+        configs=str(CONFIGS), stage3_iters=8))
+    work = tmp_path / 'work'
+    args = [sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(work)]
+    proc = subprocess.Popen(args, cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS='1'),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 600
+        while not (work / 'stage3' / 'iter_2.pth').exists():
+            assert proc.poll() is None, 'the pipeline ended before stage 3 could be killed'
+            assert time.time() < deadline
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert (work / 'stage2' / 'stage_done.json').is_file()
+    assert not (work / 'stage3' / 'stage_done.json').exists()
+
+    done = run_tool(['tools/train.py', str(cfg), '--work-dir', str(work), '--resume'])
+    log = done.stdout + done.stderr
+    assert 'pipeline: stage1 already finished' in log
+    assert 'pipeline: stage2 already finished' in log
+    assert 'Auto resumed from the latest good checkpoint' in log
+    assert 'stage3/iter_' in log.split('Auto resumed from the latest good checkpoint')[1][:300]
+    results = json.loads((work / 'pipeline_done.json').read_text())
+    assert results['stage3'].endswith('stage3/iter_8.pth')
+    assert results['stage4'].endswith('stage4/iter_2.pth')
+    # each stage started from the previous stage's final checkpoint
+    stage4_cfg = (work / 'stage4' / 'stage4_global-fusion_synthetic-128.py').read_text()
+    assert results['stage3'] in stage4_cfg and results['stage2'] in stage4_cfg
+    assert (work / 'samples' / 'sample_swaps.png').is_file()
