@@ -310,11 +310,21 @@ def test_split_is_seeded_and_follows_the_fractions():
     assert {split_of(n, 0, (1.0, 0.0, 0.0)) for n in names} == {'train'}
 
 
-def test_decode_reports_conversions(base_img):
+def test_decode_reports_conversions_and_applies_exif_orientation(base_img):
     img, notes = decode_image(_png(np.dstack([base_img, np.full((96, 96), 255, np.uint8)])),
                               alpha='drop')
     assert notes == ['alpha dropped']
     np.testing.assert_array_equal(img, base_img)
+    a = np.zeros((20, 40, 3), np.uint8)
+    a[:, :10] = 255                                   # white on the left
+    im = Image.fromarray(a)
+    exif = im.getexif()
+    exif[0x0112] = 6                                  # orientation: rotate 90 degrees CW
+    b = io.BytesIO()
+    im.save(b, 'PNG', exif=exif.tobytes())
+    img, _ = decode_image(b.getvalue())
+    assert img.shape == (40, 20, 3)                   # white now on top
+    assert img[:8].min() == 255 and img[-8:].max() == 0
 
 
 @pytest.mark.skipif(importlib.util.find_spec('dlib') is None,
