@@ -175,6 +175,22 @@ def test_resume_after_interruption_does_not_redo_work(photos, tmp_path):
     assert again.processed == [] and again.written == 0 and again.complete
 
 
+def test_ctrl_c_returns_an_incomplete_summary(photos, tmp_path):
+    out = tmp_path / 'faces.h5'
+    n = []
+
+    def ctrl_c_after_three(res):
+        n.append(res.name)
+        if len(n) == 3:
+            raise KeyboardInterrupt
+
+    s = prepare_dataset(photos, out, progress=False, on_result=ctrl_c_after_three, **OPTS)
+    assert s.interrupted and not s.complete and s.processed == n
+    assert s.num_samples == s.written                     # the buffered rows were flushed
+    s = prepare_dataset(photos, out, progress=False, **OPTS)
+    assert s.complete and not set(s.processed) & set(n)
+
+
 def test_resume_after_a_hard_kill(photos, tmp_path):
     """os._exit in the middle of a run (no flush, no cleanup), then the same run again."""
     out = tmp_path / 'faces.h5'
