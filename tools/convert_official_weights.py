@@ -1,0 +1,64 @@
+"""Convert the official DeepFaceEditing (Jittor) weights into a facedisentangle export file.
+
+    python tools/convert_official_weights.py --src DeepFaceEditing/checkPoints --out official.pth
+
+``--src`` is the release's checkpoint directory (``sketch_encoder/``, ``image_encoder/``,
+``generator/``, ``global_fuse.pkl``, optionally ``sketch_generator.pkl``). Jittor is not needed:
+both the plain pickle of numpy arrays and Jittor's newer format (pickle + SHA-1 + ``HCAJSLHD``)
+are read by an unpickler that rebuilds numpy arrays and nothing else. Every key is mapped and
+shape-checked. The result loads with ``FaceEditor.from_checkpoint(out)``; the release has no
+sketch decoders, so ``to_sketch`` uses the official image-to-sketch network when present. See
+docs/converter.md.
+
+Exit code 2 with a one-line message for a missing file, a refused or corrupt pickle, or a key
+that does not match.
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description='Convert the official DeepFaceEditing weights')
+    ap.add_argument('--src', required=True, help='directory of the official .pkl files')
+    ap.add_argument('--out', required=True, help='the export file to write')
+    ap.add_argument('--model-config',
+                    help='a Python config whose `model` dict overrides the official network '
+                         'settings (layout, components, sketch_encoder, ...), for modified '
+                         'official models')
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from facedisentangle.converters import (
+        JittorPickleError,
+        OfficialWeightsError,
+        convert_official_weights,
+    )
+    from facedisentangle.inference import literal_config
+
+    model_cfg = None
+    try:
+        if args.model_config:
+            with open(args.model_config) as f:
+                model_cfg = literal_config(f.read(), ('model',), args.model_config)['model']
+        summary = convert_official_weights(args.src, args.out, model_cfg)
+    except (FileNotFoundError, JittorPickleError, OfficialWeightsError, ValueError) as e:
+        print(f'convert_official_weights.py: error: {e}', file=sys.stderr)
+        return 2
+    print(f"wrote {summary['out']}: {len(summary['networks'])} networks, "
+          f"{summary['parameters'] / 1e6:.1f} M parameters; supports "
+          f"{', '.join(summary['supports'])}")
+    if summary['dropped']:
+        print(f"dropped {len(summary['dropped'])} run-time AdaIN entries (per-sample values "
+              'saved after a forward pass, not weights)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
