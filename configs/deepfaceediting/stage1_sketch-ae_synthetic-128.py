@@ -9,8 +9,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-max_iters = 600
-train_cfg = dict(max_iters=max_iters, val_interval=150)
+max_iters = 400
+train_cfg = dict(max_iters=max_iters, val_interval=50)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', by_epoch=False, start_factor=1.0, end_factor=0.01,
@@ -27,6 +27,6 @@ test_evaluator = val_evaluator
 
 default_hooks = dict(
     logger=dict(interval=25),
-    checkpoint=dict(interval=150, max_keep_ckpts=2, save_best='bg/sketch/L1', rule='less'),
+    checkpoint=dict(interval=100, max_keep_ckpts=2, save_best='bg/sketch/L1', rule='less'),
 )
-custom_hooks = [dict(type='FaceVisualizationHook', interval=150, max_samples=4)]
+custom_hooks = [dict(type='FaceVisualizationHook', interval=100, max_samples=4)]
