@@ -1,7 +1,10 @@
 """Stage 3 (LocalDisentanglement): G/D steps, frozen encoders, loss switches, NaN guard, EMA."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.hooks import EMAHook
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 
@@ -353,10 +356,17 @@ def test_separate_ddp_wrapping_trains_and_keeps_plain_keys(tmp_path):
         assert type(model.image_encoders).__name__ == 'ModuleDict'  # frozen: not wrapped
         wrappers = optim(model)
         ema = SubNetworkEMA(wrapped, momentum=0.5)
+        # EMAHook before begin_iter copies the weights by state-dict key
+        runner = SimpleNamespace(model=wrapped, iter=0)
+        hook = EMAHook(ema_type='SubNetworkEMA', momentum=0.5, begin_iter=5)
+        hook.before_run(runner)
         before = snapshot(model)
         wrapped.train()
         log = wrapped.train_step(batch(), wrappers)
         ema.update_parameters(model)
+        hook.after_train_iter(runner, 0)
+        assert all(torch.equal(v, model.state_dict()[k])
+                   for k, v in hook.ema_model.module.state_dict().items())
         assert torch.isfinite(log['loss_g']) and torch.isfinite(log['loss_d'])
         assert list(model.state_dict()) == plain_keys  # no 'generators.module.' keys
         moved = changed(before, snapshot(model))

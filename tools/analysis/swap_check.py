@@ -17,7 +17,8 @@ by mean L1 and PSNR over the crop and over the detail regions of the truth's lab
 every baseline everywhere. Writes ``swap_check.json`` (all numbers) and, per component, a grid
 ``swap_grid_<c>.png`` (rows: pairs; columns: I1 | I2 | swap | truth | colour transfer) to
 ``--out-dir`` (default: ``swap_check/`` next to the checkpoint). The checkpoint's
-``state_dict`` is used: the EMA weights when the run kept an EMA.
+``state_dict`` is used: the EMA weights when the run kept an EMA (``--raw-weights`` takes the
+raw ones).
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', help='where to write swap_check.json and the grids')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--threads', type=int, default=1, help='CPU threads (torch)')
+    p.add_argument('--raw-weights', action='store_true',
+                   help='use the raw generator weights (ema_state_dict of a run with EMA) '
+                        'instead of the averaged ones (state_dict)')
     p.add_argument('--require-win', action='store_true',
                    help='exit with status 1 unless the swap beats every baseline everywhere')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
@@ -64,8 +68,13 @@ def parse_args(argv=None):
     return args
 
 
-def build_model(cfg: Config, checkpoint: str, device: str):
-    """The stage-3 model with every network from ``checkpoint`` (no stage-2 file, no VGG)."""
+def build_model(cfg: Config, checkpoint: str, device: str, raw_weights: bool = False):
+    """The stage-3 model with every network from ``checkpoint`` (no stage-2 file, no VGG).
+
+    ``raw_weights``: the generators from ``ema_state_dict`` (where ``EMAHook`` keeps the raw
+    weights of a run with EMA) instead of ``state_dict`` (the averaged ones).
+    """
+    from facedisentangle.engine.checkpoint import safe_load_checkpoint
     from facedisentangle.registry import MODELS
 
     model_cfg = cfg.model.copy()
@@ -75,7 +84,18 @@ def build_model(cfg: Config, checkpoint: str, device: str):
     # the stage-3 checkpoint holds E_I and E_sketch too; the perceptual terms are not needed
     model_cfg.update(stage2_checkpoint=checkpoint, loss_vgg=None, loss_cycle_vgg=None)
     model = MODELS.build(model_cfg)
-    model.load_networks(checkpoint, ['generators'])
+    if not raw_weights:
+        model.load_networks(checkpoint, ['generators'])
+        return model.to(device).eval()
+    ema = safe_load_checkpoint(checkpoint).get('ema_state_dict')
+    if ema is None:
+        raise KeyError(f'swap_check --raw-weights: {checkpoint} has no ema_state_dict (the run '
+                       'kept no EMA; its state_dict already holds the raw weights)')
+    for c in model.components:
+        head = f'module.generators.{c}.'
+        model.generators[c].load_state_dict({k[len(head):]: v for k, v in ema.items()
+                                             if k.startswith(head)})
+    model.generators.requires_grad_(False)
     return model.to(device).eval()
 
 
@@ -141,7 +161,7 @@ def run(args) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = build_model(cfg, args.checkpoint, args.device)
+    model = build_model(cfg, args.checkpoint, args.device, args.raw_weights)
     layout, components = model.layout, model.components
     data = args.data or cfg.test_dataloader.dataset.ann_file
     photos, seeds, names = load_pairs(data, args.split, layout.resolution, args.num_pairs)
@@ -192,7 +212,9 @@ def run(args) -> dict:
         grid = to_uint8_grid(columns, max_samples=args.grid_samples)
         cv2.imwrite(osp.join(out_dir, f'swap_grid_{c}.png'), grid[..., ::-1])
     verdict = judge(results, components)
-    report = dict(config=args.config, checkpoint=args.checkpoint, data=data, split=args.split,
+    report = dict(config=args.config, checkpoint=args.checkpoint,
+                  weights='raw (ema_state_dict)' if args.raw_weights else 'state_dict',
+                  data=data, split=args.split,
                   pairs=n, pairing='I1 = sample k, I2 = sample k-1 (cyclic)',
                   seconds=round(elapsed, 2), metrics=results, verdict=verdict)
     with open(osp.join(out_dir, 'swap_check.json'), 'w') as f:
