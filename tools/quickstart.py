@@ -15,7 +15,7 @@ import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
-DEFAULT_CONFIG = 'configs/deepfaceediting/stage1_sketch-ae_synthetic-128.py'
+DEFAULT_CONFIG = 'configs/deepfaceediting/pipeline_synthetic-128.py'
 DATA = dict(file='data/synthetic-128.h5', num=2000, size=128, val=200, test=200)
 
 
