@@ -177,6 +177,9 @@ def test_inconsistent_switches_are_refused():
     with pytest.raises(ValueError, match='every generator loss is off'):
         build(loss_gan=None, discriminator=None, loss_feat=None, loss_cycle_feat=None,
               loss_rec=None, loss_vgg=None, loss_geo=None, loss_cycle=None, loss_cycle_vgg=None)
+    with pytest.raises(ValueError, match="loss_cycle_feat and loss_feat are both logged as "
+                                         "'loss_feat'"):
+        build(loss_cycle_feat=dict(type='FeatureMatchingLoss'))
     with pytest.raises(ValueError, match='sketch_prob'):
         build(sketch_prob=1.5)
     model = build(loss_vgg=None, loss_cycle_vgg=None)

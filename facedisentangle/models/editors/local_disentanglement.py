@@ -201,6 +201,15 @@ class LocalDisentanglement(DeepFaceEditingBase):
         self.loss_cycle_vgg = self.build_loss(loss_cycle_vgg)
         if not any(getattr(self, k) is not None for k in self.GENERATOR_LOSSES):
             raise ValueError(f'{name}: every generator loss is off ({self.GENERATOR_LOSSES})')
+        logged: dict[str, str] = {}
+        for key in self.GENERATOR_LOSSES:  # two terms under one name would hide one of them
+            loss = getattr(self, key)
+            if loss is not None and loss.loss_name in logged:
+                raise ValueError(f'{name}: {key} and {logged[loss.loss_name]} are both logged as '
+                                 f"{loss.loss_name!r}; give one of them another loss_name "
+                                 f"(e.g. loss_name='{key}')")
+            if loss is not None:
+                logged[loss.loss_name] = key
 
         if stage2_checkpoint is not None:
             self.load_networks(stage2_checkpoint, ['image_encoders', 'sketch_encoders'])
@@ -451,7 +460,11 @@ class LocalDisentanglement(DeepFaceEditingBase):
         plus ``name``, ``index``, ``label`` (of I1, when in the batch) and the same keys of the
         appearance source prefixed ``partner_`` (``partner_appearance_seed`` gives the
         synthetic ground truth ``P(g1, a2)``). A batch of one sample pairs it with itself.
+        A batch with an explicit appearance source (``appearance_photo``, from
+        ``SwapPairDataset``) gives :meth:`predict_swap`'s outputs instead.
         """
+        if 'appearance_photo' in batch:
+            return self.predict_swap(photo, sketch, **batch)
         per_comp = {}
         for c in self.components:
             out = self.synthesize(photo, sketch, c, mix=photo.shape[0] > 1, cycle=False)
@@ -474,6 +487,32 @@ class LocalDisentanglement(DeepFaceEditingBase):
             outputs.append(sample)
         return outputs
 
+    def predict_swap(self, photo: torch.Tensor, sketch: torch.Tensor,
+                     appearance_photo: torch.Tensor, truth: torch.Tensor | None = None,
+                     truth_label: torch.Tensor | None = None, **batch) -> list[dict]:
+        """Swaps of explicit pairs: geometry of ``photo`` (I_i; its sketch S_i), appearance of
+        ``appearance_photo`` (I_j). Per sample and component c (crops)::
+
+            c/geometry  I_i     c/swap         G(E_I(I_i), E_A(I_j))   c/swap_gt  P(g_i, a_j)
+            c/sketch    S_i     c/sketch_swap  G(E_s(S_i), E_A(I_j))   c/label    L(g_i)
+            c/appearance I_j
+
+        (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and the codes of
+        :func:`swap_codes`; plus ``name``, ``appearance_name``, ``index``, ``pair``.
+        """
+        per_comp = {}
+        for c in self.components:
+            images = dict(geometry=self.crop(photo, c), sketch=self.crop(sketch, c),
+                          appearance=self.crop(appearance_photo, c),
+                          swap=self.swap(photo, appearance_photo, c),
+                          sketch_swap=self.swap(sketch, appearance_photo, c, from_sketch=True))
+            if truth is not None:
+                images['swap_gt'] = self.crop(truth, c)
+            if truth_label is not None:
+                images['label'] = self.crop(truth_label, c)
+            per_comp[c] = dict(images, **swap_codes(self, c, images))
+        return per_sample_outputs(per_comp, photo.shape[0], batch)
+
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:
         """Per component: I1 | S1 | I2 | I_mix | I_rec | G(E_s(S1), E_A(I2))."""
         data = self.data_preprocessor(data, False)
@@ -485,6 +524,41 @@ class LocalDisentanglement(DeepFaceEditingBase):
             visuals[f'stage3_{c}'] = [out['i1'], out['s1'], out['i2'],
                                       out.get('mix', out['rec']), out['rec'], sketch_mix]
         return visuals
+
+
+SWAP_OUTPUTS = ('swap', 'sketch_swap')
+SWAP_SAMPLE_KEYS = ('name', 'appearance_name', 'index', 'pair')
+
+
+def swap_codes(model, comp: str, images: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Codes of the crops of component ``comp`` for the consistency metrics: geometry
+    ``geometry_code = E_I(I_i)``, ``{o}_code = E_I(o)`` and appearance (the 64-d vector of
+    E_A) ``appearance_code = E_A(I_j)``, ``{o}_appearance_code = E_A(o)`` for each output ``o``
+    of ``SWAP_OUTPUTS`` in ``images``."""
+    def app(img):
+        return model.generators(comp, img, method='encode_appearance')
+
+    encode = model.image_encoders[comp]
+    codes = dict(geometry_code=encode(images['geometry']),
+                 appearance_code=app(images['appearance']))
+    for out in SWAP_OUTPUTS:
+        if out in images:
+            codes[f'{out}_code'] = encode(images[out])
+            codes[f'{out}_appearance_code'] = app(images[out])
+    return codes
+
+
+def per_sample_outputs(per_group: dict[str, dict[str, torch.Tensor]], batch_size: int,
+                       batch: dict) -> list[dict]:
+    """``{group: {key: (B, ...) tensor}}`` -> one dict per sample with keys ``group/key``
+    (``key`` for group ''), on the CPU, plus ``SWAP_SAMPLE_KEYS`` of the batch."""
+    outputs = []
+    for i in range(batch_size):
+        sample = {f'{g}/{k}' if g else k: v[i].detach().cpu()
+                  for g, d in per_group.items() for k, v in d.items()}
+        sample.update({k: _item(batch[k], i) for k in SWAP_SAMPLE_KEYS if k in batch})
+        outputs.append(sample)
+    return outputs
 
 
 def _item(value, i: int):
