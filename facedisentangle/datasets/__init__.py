@@ -11,6 +11,15 @@ from .h5_format import (
     check_h5_file,
     read_h5_info,
 )
+from .swap_pairs import (
+    RendererMismatchError,
+    SwapPairDataset,
+    check_renderer,
+    make_swap_pairs,
+    render_swap_truth,
+)
 
 __all__ = ['FORMAT', 'VERSION', 'SPLIT_NAMES', 'H5FaceWriter', 'H5FormatError', 'check_h5_file',
-           'read_h5_info', 'FaceH5Dataset', 'FaceFolderDataset', 'read_image']
+           'read_h5_info', 'FaceH5Dataset', 'FaceFolderDataset', 'read_image',
+           'SwapPairDataset', 'RendererMismatchError', 'make_swap_pairs', 'render_swap_truth',
+           'check_renderer']

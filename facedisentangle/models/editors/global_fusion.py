@@ -12,7 +12,13 @@ from mmengine.optim import OptimWrapperDict
 from facedisentangle.registry import BACKBONES, MODELS
 
 from .base import DeepFaceEditingBase
-from .local_disentanglement import PerComponentNetworks, _split_scales, frozen
+from .local_disentanglement import (
+    PerComponentNetworks,
+    _split_scales,
+    frozen,
+    per_sample_outputs,
+    swap_codes,
+)
 
 
 @MODELS.register_module()
@@ -230,8 +236,9 @@ class GlobalFusion(DeepFaceEditingBase):
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor | None = None,
                 mode: str = 'tensor', **batch):
         """``'tensor'``: reconstructed faces; ``'predict'``: per-sample ``pred`` (G_fuse
-        output), ``gt`` (the photo), ``sketch_pred`` (geometry from the sketch), name, index;
-        ``'loss'``: the G- and D-side terms without an update."""
+        output), ``gt`` (the photo), ``sketch_pred`` (geometry from the sketch), name, index
+        (with an explicit appearance source ``appearance_photo`` in the batch:
+        :meth:`predict_swap`); ``'loss'``: the G- and D-side terms without an update."""
         if mode == 'tensor':
             return self.reconstruct(photo)
         if mode == 'loss':
@@ -241,6 +248,8 @@ class GlobalFusion(DeepFaceEditingBase):
                 losses.update(self.discriminator_losses(fake, photo))
             return losses
         if mode == 'predict':
+            if 'appearance_photo' in batch:
+                return self.predict_swap(photo, sketch, **batch)
             pred = self.reconstruct(photo)
             sketch_pred = None
             if sketch is not None:
@@ -258,6 +267,34 @@ class GlobalFusion(DeepFaceEditingBase):
                 outputs.append(out)
             return outputs
         raise ValueError(f'{type(self).__name__}.forward: unknown mode {mode!r}')
+
+    def predict_swap(self, photo: torch.Tensor, sketch: torch.Tensor,
+                     appearance_photo: torch.Tensor, truth: torch.Tensor | None = None,
+                     truth_label: torch.Tensor | None = None, **batch) -> list[dict]:
+        """Fused swaps of explicit pairs: geometry of ``photo`` (I_i; its sketch S_i),
+        appearance of ``appearance_photo`` (I_j). Per sample (whole faces)::
+
+            geometry    I_i    swap         G_fuse(fuse_c G(E_I(I_i,c), E_A(I_j,c)))
+            sketch      S_i    sketch_swap  the same with E_s(S_i,c)
+            appearance  I_j    swap_gt      P(g_i, a_j)      label  L(g_i)
+
+        (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and, per component
+        c, the codes of :func:`swap_codes` of the crops of these faces (``c/swap_code``, ...);
+        plus ``name``, ``appearance_name``, ``index``, ``pair``.
+        """
+        faces = dict(geometry=photo, sketch=sketch, appearance=appearance_photo,
+                     swap=self.swap(photo, appearance_photo),
+                     sketch_swap=self.swap(sketch, appearance_photo, geometry_from='sketch'))
+        if truth is not None:
+            faces['swap_gt'] = truth
+        if truth_label is not None:
+            faces['label'] = truth_label
+        per_group = {'': faces}
+        with torch.no_grad():
+            for c in self.components:
+                per_group[c] = swap_codes(self, c, {k: self.crop(v, c) for k, v in faces.items()
+                                                    if k != 'label'})
+        return per_sample_outputs(per_group, photo.shape[0], batch)
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:
         """Photo | sketch | fused reconstruction | reconstruction with sketch geometry."""
