@@ -276,3 +276,22 @@ def test_deterministic(export):
     again = DeepFaceEditingInference.from_checkpoint(export)
     assert torch.equal(first, again(g, a))
     assert torch.equal(first, again(g, a))  # from the cache
+
+
+def test_bfloat16_export_is_used_in_place_and_low_memory_frees_encoders(export, tmp_path):
+    bf16 = tmp_path / 'bf16.pth'
+    export_inference_checkpoint(export, bf16, dtype=torch.bfloat16)
+    w = torch.load(bf16, weights_only=True)['state_dict']['fusion_generator.model.1.weight']
+    assert w.dtype == torch.bfloat16 and w.is_contiguous(memory_format=torch.channels_last)
+    g, a = images(1, 2), images(3)
+    ref = DeepFaceEditingInference.from_checkpoint(export)(g, a)  # bfloat16 from float32
+    model = DeepFaceEditingInference.from_checkpoint(bf16, low_memory=True)
+    assert torch.equal(model(g, a), ref)  # the same rounding, done once at export
+    conv = model.fusion_generator.model[1].weight
+    stored = model._files[str(bf16)].state['fusion_generator.model.1.weight']
+    assert conv.data_ptr() == stored.data_ptr()  # mapped from the file, not copied
+    assert not any(n.startswith('image_encoders') for n in model.built())
+    assert sorted(model.built()) == sorted([f'generators.{c}' for c in model.components]
+                                           + ['fusion_generator'])
+    assert torch.equal(model(g, images(4)), DeepFaceEditingInference.from_checkpoint(
+        export)(g, images(4)))

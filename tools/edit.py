@@ -50,6 +50,8 @@ def parse_args(argv=None):
     common.add_argument('--device', default='cpu')
     common.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     common.add_argument('--batch-size', type=int, default=4, help='images per forward pass')
+    common.add_argument('--low-memory', action='store_true',
+                        help='free the geometry encoders after each use (see docs/editing.md)')
 
     ap = argparse.ArgumentParser(description='Edit faces with DeepFaceEditing')
     sub = ap.add_subparsers(dest='command', required=True)
@@ -228,7 +230,7 @@ def run(args) -> list[Path]:
     if args.threads:
         torch.set_num_threads(args.threads)
     editor = FaceEditor.from_checkpoint(args.checkpoint, device=args.device,
-                                        precision=args.precision)
+                                        precision=args.precision, low_memory=args.low_memory)
     single = len(jobs) == 1
     written: list[Path] = []
     with Progress(disable=single or not sys.stderr.isatty()) as progress:

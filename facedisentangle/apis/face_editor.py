@@ -45,7 +45,7 @@ class FaceEditor:
     def from_checkpoint(cls, path: str | os.PathLike | Sequence[str | os.PathLike],
                         device: str | torch.device = 'cpu',
                         precision: str | Mapping[str, str] = 'auto', output: str = 'numpy',
-                        cache_bytes: int = 512 << 20,
+                        cache_bytes: int | None = None, low_memory: bool = False,
                         preload: Sequence[str] | None = None) -> FaceEditor:
         """Load an export file, a stage checkpoint, a list of stage checkpoints or a work dir.
 
@@ -55,12 +55,15 @@ class FaceEditor:
                 (see :mod:`facedisentangle.inference.precision`).
             output: ``'numpy'`` or ``'pil'``.
             cache_bytes: memory for per-component results reused when only some inputs
-                change (0: none).
+                change (default 512 MB, 128 MB with ``low_memory``; 0: none).
+            low_memory: keep only G_syn and G_fuse resident; geometry encoders are loaded
+                for each new input and freed after it (best with a bfloat16 export file).
             preload: operation kinds whose networks are built now (``'photo'``, ``'sketch'``,
                 ``'to_sketch'``); by default each network is built on first use.
         """
         model = DeepFaceEditingInference.from_checkpoint(
-            path, precision=precision, device=device, cache_bytes=cache_bytes)
+            path, precision=precision, device=device, cache_bytes=cache_bytes,
+            low_memory=low_memory)
         if preload:
             model.preload(preload)
         return cls(model, output=output)

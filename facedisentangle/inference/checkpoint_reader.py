@@ -260,7 +260,7 @@ class WeightFile:
 
     :meth:`take` returns a converted copy of a weight and releases the mapped pages it read,
     so loading converts the file weight by weight without its float32 copy accumulating in the
-    process's memory.
+    process's memory; a weight already stored in the wanted form is used in place (zero copy).
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -276,19 +276,30 @@ class WeightFile:
             if not isinstance(state, Mapping):
                 raise CheckpointKindError(f'{self.path}: no state_dict')
             self._state = state
+            tensors = [v for v in state.values() if isinstance(v, torch.Tensor) and v.numel()]
+            self._range = (min((t.data_ptr() for t in tensors), default=0),
+                           max((t.data_ptr() + t.numel() * t.element_size() for t in tensors),
+                               default=0))
         return self._state
 
     def keys(self, prefix: str) -> list[str]:
         return [k for k in self.state if k.startswith(prefix)]
 
     def take(self, key: str, convert: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """``convert(weight)``. When that is a copy, the weight's mapped pages are released;
+        when ``convert`` returns the weight itself, it stays mapped and is used in place."""
         t = self.state[key]
         out = convert(t)
-        if out.data_ptr() == t.data_ptr():
-            raise ValueError('convert must return a copy, not a view of the mapped weight')
-        if self._mapped:
+        if self._mapped and out.data_ptr() != t.data_ptr():
             _drop_mapped_pages(t)
         return out
+
+    def release(self, t: torch.Tensor) -> None:
+        """Drop the mapped pages under ``t`` if it is a weight used in place from this file
+        (no-op for anything else)."""
+        if self._mapped and self._state is not None and t.device.type == 'cpu' and \
+                self._range[0] <= t.data_ptr() < self._range[1]:
+            _drop_mapped_pages(t)
 
     def close(self) -> None:
         self._state = None
@@ -296,7 +307,7 @@ class WeightFile:
 
 def load_network_state(entry: NetworkEntry, convert: Callable[[torch.Tensor], torch.Tensor],
                        files: dict[str, WeightFile] | None = None) -> dict[str, torch.Tensor]:
-    """The weights of one network (``entry.key_prefix`` stripped), each a ``convert``-ed copy.
+    """The weights of one network (``entry.key_prefix`` stripped), each ``convert``-ed.
 
     ``files`` keeps the opened :class:`WeightFile` s between calls (one mapping per file).
     """

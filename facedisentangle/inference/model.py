@@ -52,8 +52,13 @@ class DeepFaceEditingInference(nn.Module):
         precision: ``'auto'`` (the measured fast path), ``'float32'``, ``'bfloat16'``, or a
             dict per role; see :mod:`~facedisentangle.inference.precision`.
         device: where the networks run.
-        cache_bytes: memory for cached per-component results; 0 recomputes everything on
-            every call (and disables the incremental fusion).
+        cache_bytes: memory for cached per-component results (default 512 MB, 128 MB with
+            ``low_memory``); 0 recomputes everything on every call (and disables the
+            incremental fusion).
+        low_memory: free the geometry encoders (and sketch decoders) right after each use, so
+            only G_syn and G_fuse stay resident; they are built again from the weights file
+            for the next new input (fast with a ``tools/export.py --dtype bfloat16`` file,
+            whose weights are used in place from the page cache).
 
     Attributes:
         sketch_encoders, sketch_decoders, image_encoders, generators: ``nn.ModuleDict`` per
@@ -65,7 +70,8 @@ class DeepFaceEditingInference(nn.Module):
     """
 
     def __init__(self, spec: InferenceSpec, precision: str | Mapping[str, str] = 'auto',
-                 device: str | torch.device = 'cpu', cache_bytes: int = 512 << 20):
+                 device: str | torch.device = 'cpu', cache_bytes: int | None = None,
+                 low_memory: bool = False):
         super().__init__()
         self.spec = spec
         self.layout = build_layout(spec.layout)
@@ -81,10 +87,13 @@ class DeepFaceEditingInference(nn.Module):
         self.forms: dict[str, ExecutionForm] = resolve_precision(precision)
         self.device = torch.device(device)
         self._files: dict[str, WeightFile] = {}  # opened (memory-mapped) weight files
+        self.low_memory = bool(low_memory)
         for prefix in PER_COMPONENT:
             setattr(self, prefix, nn.ModuleDict())
         self.fusion_generator: nn.Module | None = None
         self.image_to_sketch: nn.Module | None = None
+        if cache_bytes is None:
+            cache_bytes = (128 << 20) if low_memory else (512 << 20)
         self.cache = ResultCache(cache_bytes)
         self._fusion: IncrementalFusion | None = None
 
@@ -134,8 +143,11 @@ class DeepFaceEditingInference(nn.Module):
 
     def preload(self, kinds: Iterable[str] = ('photo',)) -> list[str]:
         """Build now every network of the operation kinds (``'photo'``, ``'sketch'``,
-        ``'to_sketch'``, ``'image_to_sketch'``); returns their names."""
+        ``'to_sketch'``, ``'image_to_sketch'``); returns their names. With ``low_memory``
+        the networks freed after each use (encoders, decoders) are not preloaded."""
         names = self.spec.names_for(kinds)
+        if self.low_memory:
+            names = [n for n in names if n.split('.')[0] in ('generators', 'fusion_generator')]
         for name in names:
             self.network(name)
         return names
@@ -143,17 +155,25 @@ class DeepFaceEditingInference(nn.Module):
     def release(self, names: Iterable[str] | None = None) -> None:
         """Free built networks (all by default), the cached results and, when everything is
         released, the weight files' mappings."""
-        for name in list(names if names is not None else self.built()):
+        self._drop(list(names if names is not None else self.built()))
+        if names is None:
+            self._files.clear()
+        self.clear_cache()
+
+    def _drop(self, names: Iterable[str]) -> None:
+        for name in names:
             prefix, comp = split_name(name)
             nets = getattr(self, prefix)
+            net = (nets[comp] if comp in nets else None) if comp is not None else nets
+            if net is not None:  # weights used in place: unmap their pages from the process
+                for p in net.parameters():
+                    for wf in self._files.values():
+                        wf.release(p)
             if comp is not None:
                 if comp in nets:
                     del nets[comp]
             else:
                 setattr(self, prefix, None)
-        if names is None:
-            self._files.clear()
-        self.clear_cache()
 
     def clear_cache(self) -> None:
         self.cache.clear()
@@ -199,10 +219,13 @@ class DeepFaceEditingInference(nn.Module):
         codes = {}
         for comp in self._components(components):
             crop = self.layout.crop(images, comp)
-            net = self.network(f'{prefix}.{comp}')
+            name = f'{prefix}.{comp}'
+            self.spec.entry(name)  # a clear error before any work when it is missing
             codes[comp] = self._cached(lambda c=comp, x=crop: ('code', source, c,
                                                                 tensor_digest(x)),
-                                       lambda n=net, x=crop: n(form.tensor(x)))
+                                       lambda n=name, x=crop: self.network(n)(form.tensor(x)))
+            if self.low_memory:
+                self._drop([name])
         return codes
 
     @torch.inference_mode()
@@ -318,8 +341,11 @@ class DeepFaceEditingInference(nn.Module):
     def decode_sketch(self, codes: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``fuse_c D_sketch^c(z_c)``: component sketches pasted over the bg sketch."""
         form = self.forms['sketch_decoder']
-        parts = {c: self.network(f'sketch_decoders.{c}')(form.tensor(z)).float()
-                 for c, z in codes.items()}
+        parts = {}
+        for c, z in codes.items():
+            parts[c] = self.network(f'sketch_decoders.{c}')(form.tensor(z)).float()
+            if self.low_memory:
+                self._drop([f'sketch_decoders.{c}'])
         return self.fuse(parts, ExecutionForm()).contiguous()
 
     @torch.inference_mode()

@@ -60,8 +60,19 @@ class ExecutionForm:
             x = x.contiguous(memory_format=self.memory_format)
         return x
 
+    def matches(self, t: torch.Tensor) -> bool:
+        """Whether a stored weight already has this form's dtype and layout."""
+        dtype = self.dtype if t.is_floating_point() else t.dtype
+        fmt = torch.channels_last if (t.dim() == 4 and self.channels_last) else \
+            torch.contiguous_format
+        return t.dtype == dtype and t.is_contiguous(memory_format=fmt)
+
     def parameter(self, t: torch.Tensor) -> torch.Tensor:
-        """A fresh copy of a weight tensor in this form (4-D weights in its layout)."""
+        """A weight in this form: ``t`` itself when it already is (a memory-mapped weight is
+        then used in place, without a copy), else a converted copy (4-D weights in the
+        form's layout)."""
+        if self.matches(t):
+            return t
         fmt = torch.channels_last if (t.dim() == 4 and self.channels_last) else \
             torch.contiguous_format
         dtype = self.dtype if t.is_floating_point() else t.dtype
