@@ -174,7 +174,8 @@ def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
     report = run(parse_args([STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5,
                              '--num-pairs', '3', '--out-dir', str(tmp_path / 'swap'),
                              '--cfg-options', *_swap_options(cfg)]))
-    assert report['pairs'] == 3
+    assert report['pairs'] == 3 and len(report['pair_list']) == 3
+    assert all(p['geometry'] != p['appearance'] for p in report['pair_list'])
     for c in ('eye1', 'nose'):
         for method in ('swap', 'copy_geometry', 'copy_appearance', 'color_transfer'):
             assert 0 <= report['metrics'][f'{c}/{method}/L1'] <= 2

@@ -1,24 +1,27 @@
 """Ground-truth swap check of a stage-3 model on held-out synthetic faces.
 
     python tools/analysis/swap_check.py CONFIG CHECKPOINT [--data FILE] [--split test]
-        [--num-pairs N] [--batch-size B] [--out-dir DIR] [--require-win]
+        [--num-pairs N] [--seed S] [--batch-size B] [--out-dir DIR] [--raw-weights]
+        [--require-win]
 
-Pair k of the split is (I1, I2) = (sample k, sample k-1), cyclically. Per component c the
-model's swap and three baselines are compared with the rendered truth ``P(g1, a2)`` (the
-synthetic renderer draws face k's geometry with face k-1's appearance)::
+The pairs (i, j) are the project's fixed seeded held-out pairs (``SwapPairDataset``: every
+face of the split in turn as the geometry source, a random other face as the appearance
+source; the same pairs as ``tools/test.py --mode swap``). Per component c the model's swap and
+three baselines are compared with the rendered truth ``P(g_i, a_j)`` (the synthetic renderer
+draws face i's geometry with face j's appearance)::
 
-    swap             G(E_I(I1_c), E_A(I2_c))
-    copy_geometry    I1_c
-    copy_appearance  I2_c
-    color_transfer   I1_c with I2_c's per-channel mean and standard deviation (CIELAB)
+    swap             G(E_I(I_i,c), E_A(I_j,c))
+    copy_geometry    I_i,c
+    copy_appearance  I_j,c
+    color_transfer   I_i,c with I_j,c's per-channel mean and standard deviation (CIELAB)
 
 by mean L1 and PSNR over the crop and over the detail regions of the truth's label map
-(brows, irises, lips, hair), with ``SwapGroundTruthMetric``. A model that disentangles beats
-every baseline everywhere. Writes ``swap_check.json`` (all numbers) and, per component, a grid
-``swap_grid_<c>.png`` (rows: pairs; columns: I1 | I2 | swap | truth | colour transfer) to
-``--out-dir`` (default: ``swap_check/`` next to the checkpoint). The checkpoint's
-``state_dict`` is used: the EMA weights when the run kept an EMA (``--raw-weights`` takes the
-raw ones).
+(brows, irises, lips, hair), with ``SwapGroundTruthMetric``, and says for every component and
+region whether the swap beats every baseline (a model that disentangles does). Writes
+``swap_check.json`` (all numbers, the pairs) and, per component, a grid ``swap_grid_<c>.png``
+(rows: pairs; columns: I_i | I_j | swap | truth | colour transfer) to ``--out-dir`` (default:
+``swap_check/`` next to the checkpoint). The checkpoint's ``state_dict`` is used: the EMA
+weights when the run kept an EMA (``--raw-weights`` takes the raw ones).
 """
 from __future__ import annotations
 
@@ -32,12 +35,10 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
-SEED_KEYS = ('geometry_seed', 'appearance_seed')
-METHODS_SHOWN = ('I1', 'I2', 'swap', 'truth', 'colour transfer')
+METHODS_SHOWN = ('I_i', 'I_j', 'swap', 'truth', 'colour transfer')
 
 
 def parse_args(argv=None):
@@ -47,7 +48,8 @@ def parse_args(argv=None):
     p.add_argument('--data', help='synthetic face file (default: the config\'s test data)')
     p.add_argument('--split', default='test', help='held-out split (default: test)')
     p.add_argument('--num-pairs', type=int, default=None,
-                   help='use the first N samples of the split (default: all)')
+                   help='number of pairs (default: one per face of the split)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the pair list')
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--grid-samples', type=int, default=8, help='rows of the swap grids')
     p.add_argument('--out-dir', help='where to write swap_check.json and the grids')
@@ -61,8 +63,8 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                    help='override config keys, e.g. model.components=[eye1]')
     args = p.parse_args(argv)
-    if args.num_pairs is not None and args.num_pairs < 2:
-        p.error('--num-pairs must be >= 2 (a pair needs two faces)')
+    if args.num_pairs is not None and args.num_pairs < 1:
+        p.error('--num-pairs must be >= 1')
     if args.batch_size < 1:
         p.error('--batch-size must be >= 1')
     return args
@@ -99,52 +101,24 @@ def build_model(cfg: Config, checkpoint: str, device: str, raw_weights: bool = F
     return model.to(device).eval()
 
 
-def load_pairs(data: str, split: str, resolution: int, num: int | None):
-    """Photos (N, 3, H, W) uint8 and seeds of the first ``num`` faces of ``split``."""
-    from facedisentangle.datasets.face_h5_dataset import FaceH5Dataset
-
-    ds = FaceH5Dataset(data, split=split, resolution=resolution)
-    n = len(ds) if num is None else min(num, len(ds))
-    if n < 2:
-        raise ValueError(f'swap_check: {data} has {len(ds)} faces in split {split!r}; at least '
-                         '2 are needed')
-    missing = [k for k in SEED_KEYS if k not in ds.get_data_info(0)]
-    if missing:
-        raise ValueError(f'swap_check: {data} has no {missing}: the swap check needs synthetic '
-                         'faces (tools/dataset_converters/synthetic_faces.py), whose factors '
-                         'let it render the true swap')
-    samples = [ds[i] for i in range(n)]
-    photos = torch.stack([s['photo'] for s in samples])
-    seeds = {k: [int(s[k]) for s in samples] for k in SEED_KEYS}
-    return photos, seeds, [s['name'] for s in samples]
+IMAGE_KEYS = ('photo', 'sketch', 'appearance_photo', 'truth')
 
 
-def render_truth(seeds: dict, k: int, j: int, size: int) -> dict[str, np.ndarray]:
-    """``P(g_k, a_j)`` and ``L(g_k)`` from the stored factor seeds."""
-    from facedisentangle.datasets.synthetic import render_face, sample_appearance, sample_geometry
+def pair_dataset(data: str, split: str, resolution: int, num_pairs: int | None, seed: int):
+    """The held-out pairs with their rendered truth (synthetic faces only)."""
+    from facedisentangle.datasets import SwapPairDataset
 
-    return render_face(sample_geometry(seeds['geometry_seed'][k]),
-                       sample_appearance(seeds['appearance_seed'][j]), size)
-
-
-def check_renderer(photos: torch.Tensor, seeds: dict, data: str, names: list[str]) -> None:
-    """The renderer must still reproduce the file's faces, otherwise the truth is wrong."""
-    size = photos.shape[-1]
-    again = render_truth(seeds, 0, 0, size)['photo']
-    stored = photos[0].permute(1, 2, 0).numpy()
-    diff = int(np.abs(again.astype(np.int16) - stored.astype(np.int16)).max())
-    if diff > 2:
-        raise RuntimeError(f'swap_check: re-rendering face {names[0]!r} of {data} from its '
-                           f'seeds differs from the stored photo by up to {diff}/255: the '
-                           'synthetic renderer changed since the file was written; regenerate '
-                           'the file')
-
-
-def to_float(img_uint8: torch.Tensor) -> torch.Tensor:
-    return img_uint8.float() / 127.5 - 1.0
+    ds = SwapPairDataset(data, split=split, num_pairs=num_pairs, seed=seed,
+                         resolution=resolution)
+    if not ds.has_truth:
+        raise ValueError(f'swap_check: {data} has no synthetic factor seeds (geometry_seed, '
+                         'appearance_seed): the swap check needs synthetic faces '
+                         '(tools/dataset_converters/synthetic_faces.py), whose truth it renders')
+    return ds
 
 
 def run(args) -> dict:
+    from mmengine.dataset import default_collate
     from mmengine.registry import init_default_scope
 
     from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
@@ -162,44 +136,30 @@ def run(args) -> dict:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = build_model(cfg, args.checkpoint, args.device, args.raw_weights)
-    layout, components = model.layout, model.components
+    components = model.components
     data = args.data or cfg.test_dataloader.dataset.ann_file
-    photos, seeds, names = load_pairs(data, args.split, layout.resolution, args.num_pairs)
-    check_renderer(photos, seeds, data, names)
-    n, size = photos.shape[0], photos.shape[-1]
-    partner = [(k - 1) % n for k in range(n)]
+    ds = pair_dataset(data, args.split, model.layout.resolution, args.num_pairs, args.seed)
+    n = len(ds)
 
-    metrics = {c: SwapGroundTruthMetric(prefix=c, pred_key='swap', gt_key='truth',
+    metrics = {c: SwapGroundTruthMetric(prefix=c, pred_key='swap', gt_key='swap_gt',
                                         geometry_key='geometry', appearance_key='appearance',
                                         label_key='label') for c in components}
     grids = {c: [[] for _ in METHODS_SHOWN] for c in components}
     start = time.perf_counter()
     for b0 in range(0, n, args.batch_size):
-        ks = list(range(b0, min(n, b0 + args.batch_size)))
-        js = [partner[k] for k in ks]
-        truths = [render_truth(seeds, k, j, size) for k, j in zip(ks, js)]
-        truth = to_float(torch.from_numpy(np.stack([t['photo'] for t in truths]))
-                         .permute(0, 3, 1, 2))
-        label = torch.from_numpy(np.stack([t['label'] for t in truths]))
-        i1, i2 = to_float(photos[ks]), to_float(photos[js])
+        batch = default_collate([ds[k] for k in range(b0, min(n, b0 + args.batch_size))])
+        for key in IMAGE_KEYS:
+            batch[key] = (batch[key].float() / 127.5 - 1.0).to(args.device)
         with torch.no_grad():
-            swaps = {c: model.swap(i1.to(args.device), i2.to(args.device), c).float().cpu()
-                     for c in components}
+            outputs = model.predict_swap(**batch)
         for c in components:
-            crop = {'swap': swaps[c], 'truth': layout.crop(truth, c),
-                    'geometry': layout.crop(i1, c), 'appearance': layout.crop(i2, c),
-                    'label': layout.crop(label, c)}
-            samples = [{**{f'{c}/{key}': v[b] for key, v in crop.items()}, 'index': k}
-                       for b, k in enumerate(ks)]
-            metrics[c].process(None, samples)
+            metrics[c].process(None, outputs)
             room = args.grid_samples - sum(x.shape[0] for x in grids[c][0])
-            if room > 0:
-                sel = slice(0, room)
-                transfer = torch.stack([lab_color_transfer(g, a) for g, a in
-                                        zip(crop['geometry'][sel], crop['appearance'][sel])])
-                for col, img in zip(grids[c], (crop['geometry'][sel], crop['appearance'][sel],
-                                              crop['swap'][sel], crop['truth'][sel], transfer)):
-                    col.append(img)
+            for s in outputs[:max(room, 0)]:
+                geo, app = s[f'{c}/geometry'], s[f'{c}/appearance']
+                for col, img in zip(grids[c], (geo, app, s[f'{c}/swap'], s[f'{c}/swap_gt'],
+                                              lab_color_transfer(geo, app))):
+                    col.append(img[None])
     results = {}
     for c in components:
         results.update(metrics[c].evaluate(n))
@@ -214,9 +174,9 @@ def run(args) -> dict:
     verdict = judge(results, components)
     report = dict(config=args.config, checkpoint=args.checkpoint,
                   weights='raw (ema_state_dict)' if args.raw_weights else 'state_dict',
-                  data=data, split=args.split,
-                  pairs=n, pairing='I1 = sample k, I2 = sample k-1 (cyclic)',
-                  seconds=round(elapsed, 2), metrics=results, verdict=verdict)
+                  data=data, split=args.split, pairs=n, pair_seed=args.seed,
+                  seconds=round(elapsed, 2), metrics=results, verdict=verdict,
+                  pair_list=ds.pair_records())
     with open(osp.join(out_dir, 'swap_check.json'), 'w') as f:
         json.dump(report, f, indent=2)
     report['out_dir'] = out_dir
