@@ -87,8 +87,6 @@ def tiny_run_cfg(path: str, h5: str, work_dir, components=('eye1',), iters=2) ->
     for hook in cfg.custom_hooks:
         if hook.type == 'FaceVisualizationHook':
             hook.interval = iters
-        if hook.type == 'EMAHook':
-            hook.begin_iter = 0
     cfg.randomness = dict(seed=0)
     # the visualizer is a named MMEngine singleton: a second runner in this process would
     # write its images into the first runner's folder

@@ -313,6 +313,17 @@ def test_sub_network_ema_averages_only_the_generators():
     avg = dict(ema.module.generators.named_parameters())[name]
     assert torch.allclose(avg, old + 0.5)
 
+    warm = SubNetworkEMA(model, momentum=0.002, warmup=True)
+    assert warm.momentum_at(0) == pytest.approx(0.9)
+    assert warm.momentum_at(10) == pytest.approx(0.45)
+    assert warm.momentum_at(10 ** 6) == 0.002          # then MMEngine's constant momentum
+    warm.update_parameters(model)                       # step 0 copies
+    with torch.no_grad():
+        w.add_(1.0)
+    warm.update_parameters(model)                       # step 1: m = 9 / 11
+    avg = dict(warm.module.generators.named_parameters())[name]
+    assert torch.allclose(avg, w.detach() - 1 + 9 / 11)
+
     class Late(nn.Module):  # generators registered after another trainable network
         def __init__(self):
             super().__init__()

@@ -47,7 +47,7 @@ test_evaluator = val_evaluator
 default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=3))
 custom_hooks = [
     dict(type='FaceVisualizationHook', interval=1000, max_samples=4),
-    # EMA of the generator side; remove to switch it off
+    # EMA of the generator side (see the synthetic config); remove to switch it off
     dict(type='EMAHook', ema_type='SubNetworkEMA', sub_networks=['generators'],
-         momentum=0.001),
+         momentum=0.001, warmup=True),
 ]

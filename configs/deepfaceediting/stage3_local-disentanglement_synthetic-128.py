@@ -63,7 +63,8 @@ custom_hooks = [
     dict(type='FaceVisualizationHook', interval=250, max_samples=4),
     # EMA of the generator side (G_syn with E_A): saved as `state_dict` (the raw weights under
     # `ema_state_dict`), used for validation and by the next stage. Remove to switch it off.
-    # It follows the raw weights for the first quarter, then averages (horizon ~500 steps).
+    # warmup: after t steps it averages about the last t/10 of them (up to 1/momentum = 500),
+    # so a shortened schedule does not keep the random initial weights in the average.
     dict(type='EMAHook', ema_type='SubNetworkEMA', sub_networks=['generators'],
-         momentum=0.002, begin_iter=max_iters // 4),
+         momentum=0.002, warmup=True),
 ]

@@ -1,12 +1,18 @@
 """Exponential moving average of some sub-networks only (the generator side of a GAN stage).
 
-    theta_ema <- (1 - momentum) * theta_ema + momentum * theta      after every training step
+    theta_ema <- (1 - m_t) * theta_ema + m_t * theta      after training step t (t = 0, 1, ...)
+    m_t = momentum                                          (warmup=False, MMEngine's rule)
+    m_t = max(momentum, 9 / (10 + t))                       (warmup=True)
 
 for the parameters of the named sub-networks (``generators`` by default), as MMEngine's
-``ExponentialMovingAverage`` does for a whole model. Use it through MMEngine's ``EMAHook``::
+``ExponentialMovingAverage`` does for a whole model (step 0 copies the weights). The warm-up
+(TensorFlow's ``ExponentialMovingAverage(num_updates=t)`` rule) keeps the average from
+carrying the random initial weights in a run shorter than the horizon ``1 / momentum``: after
+t steps it spans about the last t / 10 of them, until it reaches ``1 / momentum``. Use it
+through MMEngine's ``EMAHook``::
 
     custom_hooks = [dict(type='EMAHook', ema_type='SubNetworkEMA', sub_networks=['generators'],
-                         momentum=0.001)]
+                         momentum=0.001, warmup=True)]
 
 Why not MMEngine's ``ExponentialMovingAverage`` on the whole model:
 
@@ -60,12 +66,13 @@ class SubNetworkEMA(ExponentialMovingAverage):
         model: the model being trained (``EMAHook`` passes it).
         sub_networks: attribute names of the averaged sub-networks, e.g. ``['generators']``.
         momentum: weight of the new value (MMEngine's convention; 0.001 is a decay of 0.999).
+        warmup: use ``max(momentum, 9 / (10 + t))`` at step t (see the module docstring).
         interval: update every ``interval`` iterations.
         device: where to keep the averaged copy (default: with the model).
     """
 
     def __init__(self, model: nn.Module, sub_networks: Sequence[str] = ('generators',),
-                 momentum: float = 0.001, interval: int = 1,
+                 momentum: float = 0.001, warmup: bool = False, interval: int = 1,
                  device: torch.device | None = None, update_buffers: bool = False):
         if isinstance(sub_networks, str):
             sub_networks = [sub_networks]
@@ -79,6 +86,17 @@ class SubNetworkEMA(ExponentialMovingAverage):
         _check_parameter_order(model, holder, self.sub_networks)
         super().__init__(holder, momentum=momentum, interval=interval, device=device,
                          update_buffers=False)
+        self.warmup = bool(warmup)
+
+    def momentum_at(self, steps) -> float:
+        """``m_t`` of the update at step ``steps``."""
+        if not self.warmup:
+            return self.momentum
+        return max(self.momentum, 9.0 / (10.0 + int(steps)))
+
+    def avg_func(self, averaged_param: torch.Tensor, source_param: torch.Tensor,
+                 steps) -> None:
+        averaged_param.lerp_(source_param, self.momentum_at(steps))
 
     def update_parameters(self, model: nn.Module) -> None:
         """One EMA step from ``model``'s current weights of the averaged sub-networks."""
