@@ -81,3 +81,7 @@ def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_p
     stage4_cfg = (work / 'stage4' / 'stage4_global-fusion_synthetic-128.py').read_text()
     assert results['stage3'] in stage4_cfg and results['stage2'] in stage4_cfg
     assert (work / 'samples' / 'sample_swaps.png').is_file()
+    # every stage's images and scalars land in its own folder
+    assert list((work / 'stage4').glob('*/vis_data/vis_image/stage4_face_*.png'))
+    assert list((work / 'stage1').glob('*/vis_data/vis_image/stage1_eye1_*.png'))
+    assert not list((work / 'stage1').glob('*/vis_data/vis_image/stage4_*.png'))

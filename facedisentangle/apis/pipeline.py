@@ -46,6 +46,10 @@ def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = osp.join(work_dir, stage['name'])
+    if cfg.get('visualizer') is not None:
+        # MMEngine's Visualizer is a per-name singleton: a second Runner in this process would
+        # otherwise write its images and scalars into the first stage's folder
+        cfg.visualizer.name = f"{cfg.visualizer.get('name', 'visualizer')}_{stage['name']}"
     cfg.resume = bool(args.resume)
     cfg.load_from = None
     return cfg
