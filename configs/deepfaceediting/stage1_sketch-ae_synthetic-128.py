@@ -29,4 +29,6 @@ default_hooks = dict(
     logger=dict(interval=25),
     checkpoint=dict(interval=100, max_keep_ckpts=2, save_best='bg/sketch/L1', rule='less'),
 )
-custom_hooks = [dict(type='FaceVisualizationHook', interval=100, max_samples=4)]
+custom_hooks = [dict(type='FaceVisualizationHook', interval=100, max_samples=4),
+                # validation at iteration 0: the baseline the training is measured against
+                dict(type='ValidateAtStartHook')]

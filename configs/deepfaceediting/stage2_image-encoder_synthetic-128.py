@@ -37,4 +37,6 @@ default_hooks = dict(
     logger=dict(interval=25),
     checkpoint=dict(interval=250, max_keep_ckpts=2, save_best='bg/code/L1', rule='less'),
 )
-custom_hooks = [dict(type='FaceVisualizationHook', interval=250, max_samples=4)]
+custom_hooks = [dict(type='FaceVisualizationHook', interval=250, max_samples=4),
+                # validation at iteration 0: the baseline the training is measured against
+                dict(type='ValidateAtStartHook')]

@@ -1,3 +1,4 @@
+from .validate_at_start_hook import ValidateAtStartHook
 from .visualization_hook import FaceVisualizationHook
 
-__all__ = ['FaceVisualizationHook']
+__all__ = ['FaceVisualizationHook', 'ValidateAtStartHook']
