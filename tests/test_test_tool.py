@@ -215,3 +215,59 @@ def test_missing_files_and_wrong_modes_are_one_line_errors(trained, tmp_path, ca
     # a stage-3 checkpoint is not a stage-4 model (the Runner would load it non-strictly)
     assert tool_main([trained['cfg4'], trained['ckpt3'], *work]) == 2
     assert 'fusion_generator' in one_error_line(capsys)
+
+
+@pytest.fixture
+def fake_inception_home(tmp_path, monkeypatch):
+    """A torch hub cache holding an Inception file of the right layout with RANDOM weights
+    (the numbers are not FID; only the wiring is tested), and a private reference cache."""
+    import torch
+
+    from facedisentangle.evaluation.networks import FID_WEIGHTS_FILE
+    from facedisentangle.evaluation.networks.fid_inception import _fid_inception_v3_without_weights
+
+    home = tmp_path / 'torch_home'
+    (home / 'hub' / 'checkpoints').mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(_fid_inception_v3_without_weights().state_dict(),
+               home / 'hub' / 'checkpoints' / FID_WEIGHTS_FILE)
+    monkeypatch.setenv('TORCH_HOME', str(home))
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg_cache'))
+    return home
+
+
+def test_fid_and_kid_of_the_faces_and_random_backbones_skip_them(trained, tmp_path,
+                                                                 fake_inception_home):
+    out = tmp_path / 'fid.json'
+    assert tool_main([trained['cfg4'], trained['ckpt4'], '--fid', '--work-dir', tmp_path,
+                      '--out', out, '--grid-samples', '0']) == 0
+    m = json.loads(out.read_text())['metrics']
+    assert {'face/L1', 'face/FID', 'face/KID', 'face/KID_std'} <= set(m) and m['face/FID'] > 0
+    # the real statistics of the test split were cached for the next run
+    assert list((tmp_path / 'xdg_cache').rglob('fid_*.npz'))
+    out = tmp_path / 'fid_swap.json'
+    assert tool_main([trained['cfg4'], trained['ckpt4'], '--mode', 'swap', '--fid', '--lpips',
+                      'none', '--random-backbones', '--work-dir', tmp_path, '--out', out,
+                      '--grid-samples', '0']) == 0
+    res = json.loads(out.read_text())
+    assert not any('FID' in k or 'KID' in k for k in res['metrics'])
+    assert any('FID SKIPPED' in n for n in res['notes']) and res['comparable'] is False
+
+
+def test_fid_validation_config_is_opt_in_and_names_the_missing_file(tmp_path, monkeypatch):
+    from mmengine.config import Config
+
+    from facedisentangle.registry import METRICS
+    from facedisentangle.utils import register_all_modules
+
+    register_all_modules()
+    cfg = Config.fromfile(CONFIGS / 'eval' / 'stage4_global-fusion-fid_synthetic-128.py')
+    base = Config.fromfile(CONFIGS / STAGE4)
+    assert cfg.model == base.model and cfg.train_cfg == base.train_cfg
+    assert base.default_hooks.checkpoint.save_best == 'face/L1'   # the default stays cheap
+    assert cfg.default_hooks.checkpoint.save_best == 'face/FID'
+    fid = cfg.val_evaluator[1]
+    assert fid.type == 'FID' and fid.reference.source == base.val_dataloader.dataset.ann_file
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'empty'))
+    with pytest.raises(FileNotFoundError, match='pt_inception-2015-12-05-6726825d.pth'):
+        METRICS.build(dict(fid, reference=None))

@@ -44,7 +44,8 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=3, save_best='bg/rec/L1',
+                                     rule='less'))
 custom_hooks = [
     dict(type='FaceVisualizationHook', interval=1000, max_samples=4),
     # EMA of the generator side (see the synthetic config); remove to switch it off

@@ -56,7 +56,8 @@ test_evaluator = val_evaluator
 
 default_hooks = dict(
     logger=dict(interval=25),
-    checkpoint=dict(interval=500, max_keep_ckpts=3),
+    # keeps best_bg_rec_L1_iter_*.pth too (the whole-face component's self-reconstruction)
+    checkpoint=dict(interval=500, max_keep_ckpts=3, save_best='bg/rec/L1', rule='less'),
 )
 custom_hooks = [
     # per component: I1 | S1 | I2 | I_mix | I_rec | G(E_s(S1), E_A(I2))
