@@ -271,3 +271,23 @@ def test_fid_validation_config_is_opt_in_and_names_the_missing_file(tmp_path, mo
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'empty'))
     with pytest.raises(FileNotFoundError, match='pt_inception-2015-12-05-6726825d.pth'):
         METRICS.build(dict(fid, reference=None))
+
+
+def test_two_cpu_processes_give_the_numbers_of_one(trained, tmp_path):
+    """torchrun with 2 processes (gloo): each of 5 pairs counts once; the sub-networks are
+    DDP-wrapped (separate_ddp), which the checkpoint check must see through."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip('this test checks the CPU (gloo) path')
+    args = [trained['cfg4'], trained['ckpt4'], '--mode', 'swap', '--lpips', 'none',
+            '--num-pairs', '5', '--grid-samples', '0']
+    one, two = tmp_path / 'one.json', tmp_path / 'two.json'
+    assert tool_main([*args, '--work-dir', tmp_path / 'w1', '--out', one]) == 0
+    run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29547',
+              'tools/test.py', *args, '--work-dir', str(tmp_path / 'w2'), '--out', str(two),
+              '--launcher', 'pytorch'])
+    m1, m2 = (json.loads(p.read_text())['metrics'] for p in (one, two))
+    assert set(m1) == set(m2) and 'face/swap/L1' in m1
+    for k, v in m1.items():
+        assert m2[k] == pytest.approx(v, rel=1e-5, abs=1e-7), k

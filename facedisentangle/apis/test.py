@@ -120,8 +120,18 @@ def check_checkpoint_covers(model, keys: set[str], checkpoint: str, config: str)
     from mmengine.model import is_model_wrapper
 
     model = model.module if is_model_wrapper(model) else model
-    missing = sorted(k for k in model.state_dict()
-                     if k not in keys and 'discriminator' not in k.split('.')[0])
+    # distributed runs may wrap sub-networks (separate_ddp): compare without '.module.'
+    wrapped = [name for name, child in model.named_children() if is_model_wrapper(child)]
+
+    def plain(key: str) -> str:
+        for name in wrapped:
+            if key.startswith(f'{name}.module.'):
+                return name + key[len(name) + len('.module'):]
+        return key
+
+    keys = {plain(k) for k in keys}
+    missing = sorted(plain(k) for k in model.state_dict()
+                     if plain(k) not in keys and 'discriminator' not in k.split('.')[0])
     if missing:
         nets = sorted({'.'.join(k.split('.')[:2]) for k in missing})
         raise TestToolError(f'checkpoint {checkpoint!r} lacks {len(missing)} weights of the '
