@@ -8,8 +8,11 @@ import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-from facedisentangle.engine.checkpoint import (atomic_torch_save, find_last_good_checkpoint,
-                                               safe_load_checkpoint)
+from facedisentangle.engine.checkpoint import (
+    atomic_torch_save,
+    find_last_good_checkpoint,
+    safe_load_checkpoint,
+)
 from facedisentangle.engine.optim_constructor import PerNetworkOptimWrapperConstructor
 from facedisentangle.utils import register_all_modules
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REPO, run_tool
 
 CONFIG = 'configs/deepfaceediting/stage1_sketch-ae_synthetic-128.py'

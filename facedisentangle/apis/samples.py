@@ -58,12 +58,11 @@ def write_sample_edits(cfg: Config, checkpoint: str, out_dir: str, num: int = 8,
     columns = [photo, app, model.swap(photo, app), sketch,
                model.swap(sketch, app, geometry_from='sketch')]
     if all('geometry_seed' in s for s in samples):
-        from facedisentangle.datasets.synthetic import (render_face, sample_appearance,
-                                                        sample_geometry)
-        size = model.layout.resolution
-        truth = [render_face(sample_geometry(int(samples[k]['geometry_seed'])),
-                             sample_appearance(int(samples[k - 1]['appearance_seed'])),
-                             size)['photo'] for k in range(len(samples))]
+        from facedisentangle.datasets.swap_pairs import render_swap_truth
+
+        truth = [render_swap_truth(samples[k]['geometry_seed'], samples[k - 1]['appearance_seed'],
+                                   model.layout.resolution)['photo']
+                 for k in range(len(samples))]
         columns.append(torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2).float() / 127.5 - 1)
     grid = to_uint8_grid(columns, max_samples=len(samples))
     os.makedirs(out_dir, exist_ok=True)

@@ -14,6 +14,8 @@ from mmengine.model import BaseModel
 from facedisentangle.registry import BACKBONES, LOSSES
 from facedisentangle.structures import ComponentLayout, build_layout
 
+from .gan_stage import unwrapped_state_dict_keys
+
 
 class NonFiniteLossError(FloatingPointError):
     """A loss term became NaN or Inf; training stops before the optimiser step."""
@@ -47,6 +49,8 @@ class DeepFaceEditingBase(BaseModel):
         if not comps:
             raise ValueError('components: at least one component is needed')
         self.components = tuple(comps)
+        # checkpoint keys without MMSeparateDistributedDataParallel's '.module.' (see there)
+        self.register_state_dict_post_hook(unwrapped_state_dict_keys)
 
     # ------------------------------------------------------------------ building
     def build_per_component(self, cfg: Mapping, what: str, registry=BACKBONES) -> nn.ModuleDict:

@@ -12,13 +12,14 @@ from mmengine.optim import OptimWrapperDict
 from facedisentangle.registry import BACKBONES, MODELS
 
 from .base import DeepFaceEditingBase
-from .local_disentanglement import (
+from .gan_stage import (
     PerComponentNetworks,
-    _split_scales,
+    check_gan_optim_wrapper,
     frozen,
-    per_sample_outputs,
-    swap_codes,
+    split_scales,
+    update_generator_and_discriminator,
 )
+from .local_disentanglement import per_sample_outputs, swap_codes
 
 
 @MODELS.register_module()
@@ -174,10 +175,10 @@ class GlobalFusion(DeepFaceEditingBase):
             b = fake.shape[0]
             pred = self.fusion_discriminator(torch.cat([fake, real]))
             losses[f'{self.loss_gan.loss_name}_g'] = self.loss_gan(
-                _split_scales(pred, 0, b), target_is_real=True, is_disc=False)
+                split_scales(pred, 0, b), target_is_real=True, is_disc=False)
             if self.loss_feat is not None:
-                real_feats = [[f.detach() for f in s] for s in _split_scales(pred, b, 2 * b)]
-                losses[self.loss_feat.loss_name] = self.loss_feat(_split_scales(pred, 0, b),
+                real_feats = [[f.detach() for f in s] for s in split_scales(pred, b, 2 * b)]
+                losses[self.loss_feat.loss_name] = self.loss_feat(split_scales(pred, 0, b),
                                                                   real_feats)
         return losses
 
@@ -186,24 +187,16 @@ class GlobalFusion(DeepFaceEditingBase):
         pred = self.fusion_discriminator(torch.cat([real, fake.detach()]))
         name = self.loss_gan.loss_name
         return {
-            f'{name}_d_real': 0.5 * self.loss_gan(_split_scales(pred, 0, b), target_is_real=True,
+            f'{name}_d_real': 0.5 * self.loss_gan(split_scales(pred, 0, b), target_is_real=True,
                                                   is_disc=True),
-            f'{name}_d_fake': 0.5 * self.loss_gan(_split_scales(pred, b, 2 * b),
+            f'{name}_d_fake': 0.5 * self.loss_gan(split_scales(pred, b, 2 * b),
                                                   target_is_real=False, is_disc=True),
         }
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
         """One generator step (D frozen) and one discriminator step, like stage 3."""
-        name = type(self).__name__
-        if not isinstance(optim_wrapper, OptimWrapperDict) or \
-                'generator' not in optim_wrapper.keys():
-            raise KeyError(f"{name}.train_step needs optim_wrapper['generator'] (and "
-                           "['discriminator'] when loss_gan is on), built with "
-                           "constructor='PerNetworkOptimWrapperConstructor'")
-        has_d = 'discriminator' in optim_wrapper.keys()
-        if has_d != (self.fusion_discriminator is not None):
-            raise KeyError(f'{name}: the discriminator optimiser and the discriminator must '
-                           'be both present or both absent')
+        has_d = check_gan_optim_wrapper(self, optim_wrapper,
+                                        self.fusion_discriminator is not None)
         data = self.data_preprocessor(data, True)
         real, sketch = data['photo'], data.get('sketch')
         use_sketch = None
@@ -218,19 +211,10 @@ class GlobalFusion(DeepFaceEditingBase):
                 g_losses = self.generator_losses(fake, real)
         d_losses = {}
         if has_d:
-            d_wrapper = optim_wrapper['discriminator']
-            with d_wrapper.optim_context(self.fusion_discriminator):
+            with optim_wrapper['discriminator'].optim_context(self.fusion_discriminator):
                 d_losses = self.discriminator_losses(fake, real)
-        g_loss, log_vars = self.parse_losses(g_losses)
-        log_vars['loss_g'] = log_vars.pop('loss')
-        if has_d:
-            d_loss, d_log = self.parse_losses(d_losses)
-            d_log['loss_d'] = d_log.pop('loss')
-            log_vars.update(d_log)
-        g_wrapper.update_params(g_loss)
-        if has_d:
-            optim_wrapper['discriminator'].update_params(d_loss)
-        return {k: v.detach() for k, v in log_vars.items()}
+        return update_generator_and_discriminator(self, optim_wrapper, g_losses,
+                                                  d_losses if has_d else None)
 
     # ------------------------------------------------------------------ inference
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor | None = None,

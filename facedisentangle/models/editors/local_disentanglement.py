@@ -3,92 +3,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import MODELS
 
 from .base import DeepFaceEditingBase
+from .gan_stage import (
+    PerComponentNetworks,
+    check_gan_optim_wrapper,
+    frozen,
+    roll_scales,
+    split_scales,
+    update_generator_and_discriminator,
+)
 from .sub_network_ema import SubNetworkEMA  # noqa: F401  (registers ema_type='SubNetworkEMA')
-
-
-class PerComponentNetworks(nn.ModuleDict):
-    """One network per component, called through ``forward(component, ...)``.
-
-    ``MMSeparateDistributedDataParallel`` replaces every trainable child of the model by a
-    DDP wrapper, and DDP synchronises gradients only for calls that go through the wrapper's
-    ``forward``: ``self.generators['eye1'](...)`` would fail on the wrapper, and
-    ``self.generators.module['eye1'](...)`` would silently skip the all-reduce. So the
-    per-component networks are called as ``self.generators('eye1', *args, **kwargs)``;
-    ``method='name'`` calls another method (or sub-module) of that component's network
-    instead of its ``forward``. State-dict keys are those of a plain ``nn.ModuleDict``
-    (``generators.eye1.*``).
-    """
-
-    def forward(self, component: str, *args, method: str | None = None, **kwargs):
-        if component not in self:
-            raise KeyError(f'no network for component {component!r}; have {list(self)}')
-        net = self[component]
-        fn = net if method is None else getattr(net, method)
-        return fn(*args, **kwargs)
-
-
-def unwrapped_state_dict_keys(module: nn.Module, state_dict: dict, prefix: str,
-                              local_metadata) -> None:
-    """State-dict post-hook: ``generators.eye1.*`` also when ``separate_ddp`` wrapped the child.
-
-    ``MMSeparateDistributedDataParallel`` replaces the model's trainable children by DDP
-    wrappers, whose keys gain ``.module.`` (``generators.module.eye1.*``). MMEngine 0.10.7
-    saves ``model.state_dict()`` as is but loads by unwrapping every wrapper, and ``EMAHook``
-    and :meth:`DeepFaceEditingBase.load_networks` expect the plain keys; so the keys are saved
-    without the wrappers, the same with and without distributed training.
-    """
-    renames = [(f'{prefix}{name}.module.', f'{prefix}{name}.')
-               for name, child in module.named_children() if is_model_wrapper(child)]
-    if not renames:
-        return
-    items = list(state_dict.items())
-    state_dict.clear()
-    for key, value in items:
-        for old, new in renames:
-            if key.startswith(old):
-                key = new + key[len(old):]
-                break
-        state_dict[key] = value
-    meta = getattr(state_dict, '_metadata', None)
-    if meta is not None:
-        for key in list(meta):
-            for old, new in renames:
-                if (key + '.').startswith(old):
-                    meta[new[:-1] + key[len(old) - 1:]] = meta.pop(key)
-                    break
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Parameters of ``module`` do not require gradients inside the block (restored after)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
-def _split_scales(pred: list, start: int, stop: int) -> list[list[torch.Tensor]]:
-    """Samples ``start:stop`` of a multi-scale discriminator output (per scale, per layer)."""
-    return [[f[start:stop] for f in scale] for scale in pred]
-
-
-def _roll_scales(pred: list) -> list[list[torch.Tensor]]:
-    return [[f.roll(1, dims=0) for f in scale] for scale in pred]
 
 
 @MODELS.register_module()
@@ -164,7 +97,6 @@ class LocalDisentanglement(DeepFaceEditingBase):
         if not 0.0 <= float(sketch_prob) <= 1.0:
             raise ValueError(f'{name}: sketch_prob must be in [0, 1], got {sketch_prob!r}')
         self.sketch_prob = float(sketch_prob)
-        self.register_state_dict_post_hook(unwrapped_state_dict_keys)
 
         # The generators are registered first: SubNetworkEMA (EMAHook) needs their parameters
         # to come first in self.parameters().
@@ -345,17 +277,17 @@ class LocalDisentanglement(DeepFaceEditingBase):
         if self.loss_gan is not None:
             n_adv = 2 * b if mix is not None else b
             losses[self._key(comp, self.loss_gan, '_g')] = self.loss_gan(
-                _split_scales(pred, 0, n_adv), target_is_real=True, is_disc=False)
+                split_scales(pred, 0, n_adv), target_is_real=True, is_disc=False)
         if self.loss_feat is not None or self.loss_cycle_feat is not None:
             with torch.no_grad():
                 pred_real = self.discriminators(comp, i1)
             if self.loss_feat is not None:
                 losses[self._key(comp, self.loss_feat)] = self.loss_feat(
-                    _split_scales(pred, 0, b), pred_real)
+                    split_scales(pred, 0, b), pred_real)
             if self.loss_cycle_feat is not None:  # D(I2) is D(I1) rolled (per-sample D)
                 start = len(fakes) * b - b
                 losses[self._key(comp, self.loss_cycle_feat)] = self.loss_cycle_feat(
-                    _split_scales(pred, start, start + b), _roll_scales(pred_real))
+                    split_scales(pred, start, start + b), roll_scales(pred_real))
         return losses
 
     def discriminator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
@@ -366,10 +298,10 @@ class LocalDisentanglement(DeepFaceEditingBase):
         n = pred[0][-1].shape[0]
         return {
             self._key(comp, self.loss_gan, '_d_real'):
-                0.5 * self.loss_gan(_split_scales(pred, 0, b), target_is_real=True,
+                0.5 * self.loss_gan(split_scales(pred, 0, b), target_is_real=True,
                                     is_disc=True),
             self._key(comp, self.loss_gan, '_d_fake'):
-                0.5 * self.loss_gan(_split_scales(pred, b, n), target_is_real=False,
+                0.5 * self.loss_gan(split_scales(pred, b, n), target_is_real=False,
                                     is_disc=True),
         }
 
@@ -385,18 +317,7 @@ class LocalDisentanglement(DeepFaceEditingBase):
     # ------------------------------------------------------------------ training
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
         """One generator step and one discriminator step (see the class docstring)."""
-        name = type(self).__name__
-        if not isinstance(optim_wrapper, OptimWrapperDict) or \
-                'generator' not in optim_wrapper.keys():
-            raise KeyError(f"{name}.train_step needs optim_wrapper['generator'] (and "
-                           "['discriminator'] when loss_gan is on): build optim_wrapper with "
-                           "constructor='PerNetworkOptimWrapperConstructor'")
-        has_d = 'discriminator' in optim_wrapper.keys()
-        if has_d != (self.discriminators is not None):
-            raise KeyError(f"{name}: optim_wrapper {'has' if has_d else 'lacks'} a "
-                           f"'discriminator' optimiser but the model "
-                           f"{'has no' if has_d else 'has a'} discriminator (loss_gan "
-                           f"{'off' if has_d else 'on'})")
+        has_d = check_gan_optim_wrapper(self, optim_wrapper, self.discriminators is not None)
         g_wrapper = optim_wrapper['generator']
         data = self.data_preprocessor(data, True)
         photo, sketch = data['photo'], data['sketch']
@@ -414,17 +335,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
             with d_wrapper.optim_context(self.discriminators):
                 for c in self.components:
                     d_losses.update(self.discriminator_losses(c, outs[c]))
-        # every term is checked before any optimiser step
-        g_loss, log_vars = self.parse_losses(g_losses)
-        log_vars['loss_g'] = log_vars.pop('loss')
-        if has_d:
-            d_loss, d_log = self.parse_losses(d_losses)
-            d_log['loss_d'] = d_log.pop('loss')
-            log_vars.update(d_log)
-        g_wrapper.update_params(g_loss)
-        if has_d:
-            d_wrapper.update_params(d_loss)
-        return {k: v.detach() for k, v in log_vars.items()}
+        return update_generator_and_discriminator(self, optim_wrapper, g_losses,
+                                                  d_losses if has_d else None)
 
     # ------------------------------------------------------------------ inference
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor, mode: str = 'tensor', **batch):
