@@ -114,6 +114,15 @@ def test_work_dir_merges_stages_latest_first(tmp_path):
     assert sketch.shape == (1, 3, 64, 64) and sketch.abs().max() <= 1
 
 
+def test_stages_with_different_layouts_are_refused(tmp_path):
+    s2 = write_stage_checkpoint(tmp_path / 's2.pth', stage=2)
+    s4 = write_stage_checkpoint(tmp_path / 's4.pth', stage=4,
+                                model_cfg=dict(TINY_MODEL, layout=dict(resolution=128)))
+    with pytest.raises(CheckpointKindError, match='s4.pth and .*s2.pth were trained with '
+                                                  'different layouts'):
+        read_spec([s2, s4])
+
+
 def test_wrong_kinds_are_named(tmp_path):
     junk = tmp_path / 'notes.pth'
     junk.write_text('not a checkpoint')
@@ -285,7 +294,10 @@ def test_bfloat16_export_is_used_in_place_and_low_memory_frees_encoders(export, 
     assert w.dtype == torch.bfloat16 and w.is_contiguous(memory_format=torch.channels_last)
     g, a = images(1, 2), images(3)
     ref = DeepFaceEditingInference.from_checkpoint(export)(g, a)  # bfloat16 from float32
-    model = DeepFaceEditingInference.from_checkpoint(bf16, low_memory=True)
+    model = DeepFaceEditingInference.from_checkpoint(bf16)  # low memory: auto
+    assert model.low_memory and model.cache.max_bytes == 128 << 20
+    assert not DeepFaceEditingInference.from_checkpoint(export).low_memory  # would convert
+    assert not DeepFaceEditingInference.from_checkpoint(bf16, precision='float32').low_memory
     assert torch.equal(model(g, a), ref)  # the same rounding, done once at export
     conv = model.fusion_generator.model[1].weight
     stored = model._files[str(bf16)].state['fusion_generator.model.1.weight']

@@ -50,8 +50,9 @@ def parse_args(argv=None):
     common.add_argument('--device', default='cpu')
     common.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     common.add_argument('--batch-size', type=int, default=4, help='images per forward pass')
-    common.add_argument('--low-memory', action='store_true',
-                        help='free the geometry encoders after each use (see docs/editing.md)')
+    common.add_argument('--low-memory', action='store_true', default=None,
+                        help='free the geometry encoders after each use (default: when the '
+                             'model file stores bfloat16 weights; see docs/editing.md)')
 
     ap = argparse.ArgumentParser(description='Edit faces with DeepFaceEditing')
     sub = ap.add_subparsers(dest='command', required=True)

@@ -45,7 +45,7 @@ class FaceEditor:
     def from_checkpoint(cls, path: str | os.PathLike | Sequence[str | os.PathLike],
                         device: str | torch.device = 'cpu',
                         precision: str | Mapping[str, str] = 'auto', output: str = 'numpy',
-                        cache_bytes: int | None = None, low_memory: bool = False,
+                        cache_bytes: int | None = None, low_memory: bool | None = None,
                         preload: Sequence[str] | None = None) -> FaceEditor:
         """Load an export file, a stage checkpoint, a list of stage checkpoints or a work dir.
 
@@ -57,7 +57,9 @@ class FaceEditor:
             cache_bytes: memory for per-component results reused when only some inputs
                 change (default 512 MB, 128 MB with ``low_memory``; 0: none).
             low_memory: keep only G_syn and G_fuse resident; geometry encoders are loaded
-                for each new input and freed after it (best with a bfloat16 export file).
+                for each new input and freed after it. ``None`` (default): on when the file
+                stores the weights in the precision used (a bfloat16 export for the default
+                precision), where reloading is only a memory mapping.
             preload: operation kinds whose networks are built now (``'photo'``, ``'sketch'``,
                 ``'to_sketch'``); by default each network is built on first use.
         """

@@ -210,13 +210,22 @@ def _merge_stage_checkpoints(paths: list[Path], source: str,
         rank = max(_STAGE_OF_PREFIX[p] for p in present)
         stages.append((rank, path, obj, present))
     stages.sort(key=lambda s: s[0])  # later stages override earlier ones
+    from facedisentangle.structures import build_layout
+
     networks: dict[str, NetworkEntry] = {}
-    layout = components = None
+    layout = components = first = None
     ema = False
     for rank, path, obj, present in stages:
         model_cfg = _model_config(obj, path)
         layout = dict(model_cfg.get('layout') or {})
         components = model_cfg.get('components')
+        boxes = build_layout(layout).to_dict()
+        if first is None:
+            first = (path, boxes)
+        elif {k: v for k, v in boxes.items() if k != 'components'} != \
+                {k: v for k, v in first[1].items() if k != 'components'}:
+            raise CheckpointKindError(f'{path} and {first[0]} were trained with different '
+                                      f'layouts ({boxes} vs {first[1]})')
         ema = ema or 'ema_state_dict' in obj
         for prefix, comps in present.items():
             key = PER_COMPONENT.get(prefix) or SINGLE[prefix]
@@ -224,8 +233,6 @@ def _merge_stage_checkpoints(paths: list[Path], source: str,
                 name = network_name(prefix, comp)
                 networks[name] = NetworkEntry(name, _component_config(model_cfg, key, comp, path),
                                               str(path), f'{name}.')
-    from facedisentangle.structures import build_layout
-
     lay = build_layout(layout)
     comps = tuple(components) if components else lay.components
     meta = dict(source=source, stages=[str(p) for _, p, _, _ in stages], ema=ema)
@@ -271,7 +278,8 @@ class WeightFile:
     @property
     def state(self) -> Mapping[str, torch.Tensor]:
         if self._state is None:
-            obj, self._mapped = _load_file(self.path)
+            with torch.inference_mode(False):  # normal tensors, usable as parameters
+                obj, self._mapped = _load_file(self.path)
             state = obj.get('state_dict')
             if not isinstance(state, Mapping):
                 raise CheckpointKindError(f'{self.path}: no state_dict')
@@ -281,6 +289,12 @@ class WeightFile:
                            max((t.data_ptr() + t.numel() * t.element_size() for t in tensors),
                                default=0))
         return self._state
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the weights are memory-mapped (zip-format file) rather than read in."""
+        self.state
+        return self._mapped
 
     def keys(self, prefix: str) -> list[str]:
         return [k for k in self.state if k.startswith(prefix)]

@@ -57,8 +57,10 @@ class DeepFaceEditingInference(nn.Module):
             incremental fusion).
         low_memory: free the geometry encoders (and sketch decoders) right after each use, so
             only G_syn and G_fuse stay resident; they are built again from the weights file
-            for the next new input (fast with a ``tools/export.py --dtype bfloat16`` file,
-            whose weights are used in place from the page cache).
+            for the next new input. ``None`` (default): on when the file stores the encoders'
+            weights in their execution form (e.g. a ``tools/export.py --dtype bfloat16`` file
+            with the bfloat16 path), so that rebuilding them is only a memory mapping of the
+            page cache; off when every rebuild would convert the weights again.
 
     Attributes:
         sketch_encoders, sketch_decoders, image_encoders, generators: ``nn.ModuleDict`` per
@@ -71,7 +73,7 @@ class DeepFaceEditingInference(nn.Module):
 
     def __init__(self, spec: InferenceSpec, precision: str | Mapping[str, str] = 'auto',
                  device: str | torch.device = 'cpu', cache_bytes: int | None = None,
-                 low_memory: bool = False):
+                 low_memory: bool | None = None):
         super().__init__()
         self.spec = spec
         self.layout = build_layout(spec.layout)
@@ -87,15 +89,31 @@ class DeepFaceEditingInference(nn.Module):
         self.forms: dict[str, ExecutionForm] = resolve_precision(precision)
         self.device = torch.device(device)
         self._files: dict[str, WeightFile] = {}  # opened (memory-mapped) weight files
-        self.low_memory = bool(low_memory)
+        self.low_memory = (self._encoders_in_place() if low_memory is None
+                           else bool(low_memory))
         for prefix in PER_COMPONENT:
             setattr(self, prefix, nn.ModuleDict())
         self.fusion_generator: nn.Module | None = None
         self.image_to_sketch: nn.Module | None = None
         if cache_bytes is None:
-            cache_bytes = (128 << 20) if low_memory else (512 << 20)
+            cache_bytes = (128 << 20) if self.low_memory else (512 << 20)
         self.cache = ResultCache(cache_bytes)
         self._fusion: IncrementalFusion | None = None
+
+    def _encoders_in_place(self) -> bool:
+        """Whether the stored geometry-encoder weights can be used without a conversion."""
+        if self.device.type != 'cpu':
+            return False
+        for prefix in ('image_encoders', 'sketch_encoders'):
+            names = [n for n in self.spec.networks if n.startswith(prefix + '.')]
+            if not names:
+                continue
+            entry = self.spec.networks[names[0]]
+            wf = self._files.setdefault(entry.file, WeightFile(entry.file))
+            weights = [wf.state[k] for k in wf.keys(entry.key_prefix)]
+            form = self.forms[PER_COMPONENT[prefix]]
+            return bool(weights) and wf.mapped and all(form.matches(t) for t in weights)
+        return False
 
     @classmethod
     def from_checkpoint(cls, source: str | os.PathLike | Sequence[str | os.PathLike],
@@ -126,6 +144,11 @@ class DeepFaceEditingInference(nn.Module):
         return getattr(self, prefix)
 
     def _build(self, name: str) -> nn.Module:
+        # outside inference mode: parameters must be normal tensors whatever the caller's mode
+        with torch.inference_mode(False), torch.no_grad():
+            return self._build_network(name)
+
+    def _build_network(self, name: str) -> nn.Module:
         entry = self.spec.entry(name)
         form = self.forms[entry.role]
         what = f'{name} in {entry.file}'
