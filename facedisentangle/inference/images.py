@@ -24,7 +24,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import mmcv
 import numpy as np
 import torch
 from PIL import Image
@@ -131,6 +130,8 @@ def fit_resolution(rgb: np.ndarray, resolution: int, name: str) -> np.ndarray:
     h, w = rgb.shape[:2]
     if (h, w) == (resolution, resolution):
         return rgb
+    import mmcv  # only when resizing (its import is slow)
+
     shrink = h * w > resolution * resolution
     logger.warning('%s is %dx%d, resized to %dx%d (the model resolution)%s', name, w, h,
                    resolution, resolution, '' if h == w else '; not square: stretched')
