@@ -2,7 +2,7 @@
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128.py [--resume]
 # Stages 1-4 train in order, each in <work_dir>/<stage>, each starting from the previous
 # stages' final checkpoints; a finished stage is skipped, an interrupted one resumes with
-# --resume. This is the QUICK schedule (about 20-30 minutes on 2 CPU cores): short versions
+# --resume. This is the QUICK schedule (under 30 minutes on 2 CPU cores): short versions
 # of the stage configs, for a first look. pipeline_synthetic-128_long.py is the long one.
 _base_ = ['../_base_/default_runtime.py']
 
@@ -25,10 +25,10 @@ pipeline = dict(stages=[
          cfg_options=_schedule(300, 150, 16),
          init={'model.stage1_checkpoint': 'stage1'}),
     dict(name='stage3', config='stage3_local-disentanglement_synthetic-128.py',
-         cfg_options=_schedule(400, 200, 8),
+         cfg_options=_schedule(250, 125, 8),
          init={'model.stage2_checkpoint': 'stage2'}),
     dict(name='stage4', config='stage4_global-fusion_synthetic-128.py',
-         cfg_options=_schedule(300, 150, 8),
+         cfg_options=_schedule(200, 100, 8),
          init={'model.stage3_checkpoint': 'stage3', 'model.sketch_decoder_checkpoint': 'stage2'}),
 ])
 del _schedule
