@@ -400,17 +400,11 @@ def sample_list(dataset) -> tuple[str, list]:
 
 # ---------------------------------------------------------------------------- main
 def build_test_cfg(args) -> tuple[Config, dict]:
-    for path, what in ((args.config, 'config file'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} {path!r} not found')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    from facedisentangle.apis.train import load_config
+
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint!r} not found')
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     notes = prepare_model_cfg(cfg, args.checkpoint)

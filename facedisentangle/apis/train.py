@@ -29,8 +29,10 @@ def set_amp(cfg: Config) -> None:
         sub.setdefault('loss_scale', 'dynamic')
 
 
-def build_train_cfg(args) -> Config:
-    """Load the config and apply the command-line flags."""
+def load_config(args) -> Config:
+    """The config of ``args.config`` with the flags shared by train and test applied:
+    ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default
+    ``./work_dirs/<config name>`` unless the config sets one)."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
@@ -41,6 +43,12 @@ def build_train_cfg(args) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def build_train_cfg(args) -> Config:
+    """Load the config and apply the command-line flags."""
+    cfg = load_config(args)
     if args.amp and 'pipeline' not in cfg:  # a pipeline sets it per stage
         set_amp(cfg)
     if args.resume == 'auto':
