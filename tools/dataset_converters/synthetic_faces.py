@@ -109,6 +109,10 @@ def main(argv=None) -> int:
                   f'this command would write:\n  {source}\nUse another --out or delete the file.',
                   file=sys.stderr)
             return 2
+        if info['complete'] and info['num_samples'] == args.num:
+            # checked read-only: a complete file may be open in a training run right now
+            print(f'{args.out} is complete ({info["num_samples"]} faces); nothing to do.')
+            return 0
     factor_dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
                        appearance=APPEARANCE_DIM)
     start = time.perf_counter()
