@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-max_iters = 400
+max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=50)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [

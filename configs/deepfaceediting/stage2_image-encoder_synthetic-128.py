@@ -9,8 +9,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# the last checkpoint of stage1_sketch-ae_synthetic-128.py (400 iterations)
-model = dict(stage1_checkpoint='work_dirs/stage1_sketch-ae_synthetic-128/iter_400.pth')
+# the last checkpoint of stage1_sketch-ae_synthetic-128.py (300 iterations)
+model = dict(stage1_checkpoint='work_dirs/stage1_sketch-ae_synthetic-128/iter_300.pth')
 
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=100)
