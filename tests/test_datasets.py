@@ -195,6 +195,9 @@ def test_bad_files_are_named(tmp_path, faces, h5file):
         FaceH5Dataset(h5file, resolution=128)
     with pytest.raises(ValueError, match="split 'dev' is not one of"):
         FaceH5Dataset(h5file, split='dev')
+    only_train = _write(tmp_path / 'only_train.h5', faces[:3])
+    with pytest.raises(ValueError, match=r"only_train\.h5\): split 'val' has no samples"):
+        FaceH5Dataset(only_train, split='val')
 
     def broken(name, edit):
         path = _write(tmp_path / name, faces)

@@ -86,6 +86,10 @@ class FaceH5Dataset(BaseDataset):
                                   split_names=split_names)
         keep = np.arange(n) if self.split is None else np.flatnonzero(
             split == split_names.index(self.split))
+        if len(keep) == 0:
+            counts = {name: int((split == k).sum()) for k, name in enumerate(split_names)}
+            raise ValueError(f'FaceH5Dataset({path}): split {self.split!r} has no samples '
+                             f'(samples per split: {counts})')
         data_list = []
         for i in keep:
             info = dict(index=int(i), name=str(names[i]), split=split_names[split[i]])
