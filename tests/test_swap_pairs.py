@@ -87,7 +87,7 @@ def test_file_without_factor_seeds_has_no_truth(tmp_path):
         w.finalize()
     ds = SwapPairDataset(str(path))
     assert not ds.has_truth and 'truth' not in ds[0] and ds[0]['appearance_photo'].shape[-1] == 64
-    with pytest.raises(ValueError, match="split 'val' has 0 face"):
+    with pytest.raises(ValueError, match=r"photos\.h5\): split 'val' has no samples"):
         SwapPairDataset(str(path), split='val')
 
 
