@@ -3,12 +3,13 @@ loading the previous stage, and the NaN/Inf guard on the losses."""
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 
 from facedisentangle.registry import BACKBONES, LOSSES
@@ -121,11 +122,24 @@ class DeepFaceEditingBase(BaseModel):
                 except RuntimeError as e:
                     raise RuntimeError(f'checkpoint {checkpoint!r}: {prefix}.{comp} does not '
                                        f'match this model: {e}') from e
-                if freeze:
-                    net.requires_grad_(False)
-                    net.eval()
         if freeze:
-            self._frozen = set(getattr(self, '_frozen', set())) | set(prefixes)
+            self.freeze(prefixes)
+
+    def freeze(self, names: Sequence[str]) -> None:
+        """No gradients for the sub-networks ``names``; they stay in eval mode (see train)."""
+        for name in names:
+            getattr(self, name).requires_grad_(False).eval()
+        self._frozen = set(getattr(self, '_frozen', set())) | set(names)
+
+    def load_frozen(self, checkpoint: str | None, prefixes: Sequence[str], what: str) -> None:
+        """Load ``prefixes`` from an earlier stage's ``checkpoint`` and freeze them; with no
+        checkpoint (``what`` names the config key) they stay random, frozen, with a warning."""
+        if checkpoint is not None:
+            self.load_networks(checkpoint, prefixes)
+            return
+        print_log(f'{type(self).__name__}: no {what}, {list(prefixes)} are random and frozen '
+                  '(only meaningful in tests)', logger='current', level=logging.WARNING)
+        self.freeze(prefixes)
 
     def train(self, mode: bool = True):
         super().train(mode)

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping, Sequence
 
 import torch
-from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import BACKBONES, MODELS
@@ -105,22 +103,10 @@ class GlobalFusion(DeepFaceEditingBase):
                              f'generators give {next(iter(channels.values()))} '
                              '(set fusion_generator.input_nc)')
 
-        if stage3_checkpoint is not None:
-            self.load_networks(stage3_checkpoint, list(self.LD_NETWORKS))
-        else:
-            print_log(f'{name}: no stage3_checkpoint, the LD networks are random and frozen '
-                      '(only meaningful in tests)', logger='current', level=logging.WARNING)
-            self._freeze(self.LD_NETWORKS)
+        self.load_frozen(stage3_checkpoint, list(self.LD_NETWORKS), 'stage3_checkpoint')
         if self.sketch_decoders is not None:
-            if sketch_decoder_checkpoint is not None:
-                self.load_networks(sketch_decoder_checkpoint, ['sketch_decoders'])
-            else:
-                self._freeze(('sketch_decoders',))
-
-    def _freeze(self, names) -> None:
-        for n in names:
-            getattr(self, n).requires_grad_(False).eval()
-        self._frozen = set(getattr(self, '_frozen', set())) | set(names)
+            self.load_frozen(sketch_decoder_checkpoint, ['sketch_decoders'],
+                             'sketch_decoder_checkpoint')
 
     # ------------------------------------------------------------------ synthesis
     @torch.no_grad()

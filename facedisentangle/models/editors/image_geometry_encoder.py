@@ -1,11 +1,9 @@
 """Stage 2 of DeepFaceEditing: the image geometry encoder E_I imitates the frozen E_sketch."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 
 import torch
-from mmengine.logging import print_log
 
 from facedisentangle.registry import MODELS
 
@@ -46,15 +44,8 @@ class ImageGeometryEncoderTrainer(DeepFaceEditingBase):
         self.loss_geo_code = self.build_loss(loss_geo_code)
         if self.loss_geo_code is None:
             raise ValueError('ImageGeometryEncoderTrainer: loss_geo_code cannot be off')
-        if stage1_checkpoint is not None:
-            self.load_networks(stage1_checkpoint, ['sketch_encoders', 'sketch_decoders'])
-        else:
-            print_log('ImageGeometryEncoderTrainer: no stage1_checkpoint, E_sketch and D_sketch '
-                      'are random and frozen (only meaningful in tests)', logger='current',
-                      level=logging.WARNING)
-            self.sketch_encoders.requires_grad_(False)
-            self.sketch_decoders.requires_grad_(False)
-            self._frozen = {'sketch_encoders', 'sketch_decoders'}
+        self.load_frozen(stage1_checkpoint, ['sketch_encoders', 'sketch_decoders'],
+                         'stage1_checkpoint')
 
     def encode(self, photo: torch.Tensor, sketch: torch.Tensor, comp: str):
         """``(E_I(I_c), E_s(S_c))`` for component ``comp``; the target without gradients."""

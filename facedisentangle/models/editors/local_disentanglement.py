@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import MODELS
@@ -143,17 +141,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
             if loss is not None:
                 logged[loss.loss_name] = key
 
-        if stage2_checkpoint is not None:
-            self.load_networks(stage2_checkpoint, ['image_encoders', 'sketch_encoders'])
-        else:
-            print_log(f'{name}: no stage2_checkpoint, E_image and E_sketch are random and '
-                      'frozen (only meaningful in tests)', logger='current',
-                      level=logging.WARNING)
-            self.image_encoders.requires_grad_(False)
-            self.sketch_encoders.requires_grad_(False)
-            self._frozen = {'image_encoders', 'sketch_encoders'}
-            self.image_encoders.eval()
-            self.sketch_encoders.eval()
+        self.load_frozen(stage2_checkpoint, ['image_encoders', 'sketch_encoders'],
+                         'stage2_checkpoint')
 
     GENERATOR_LOSSES = ('loss_rec', 'loss_feat', 'loss_vgg', 'loss_geo', 'loss_cycle',
                         'loss_cycle_feat', 'loss_cycle_vgg', 'loss_gan')
