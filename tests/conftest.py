@@ -1,7 +1,9 @@
 """Shared fixtures: a tiny synthetic data set and a helper to run the tools in a subprocess."""
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,20 @@ def run_tool(args, timeout=600, env=None, check=True, **kwargs):
         raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
                              f'{proc.stderr[-5000:]}')
     return proc
+
+
+def kill_9_once_written(args, path: Path, timeout: float = 300) -> None:
+    """Start ``python <args>`` from the repo root and SIGKILL it as soon as ``path`` exists
+    (it must not end by itself first)."""
+    proc = subprocess.Popen([sys.executable, *args], cwd=REPO,
+                            env=dict(os.environ, OMP_NUM_THREADS='1'),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while not Path(path).exists():
+            assert proc.poll() is None, f'{args[0]} ended before {path} was written'
+            assert time.time() < deadline, f'{path} not written within {timeout} s'
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()

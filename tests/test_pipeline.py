@@ -1,12 +1,7 @@
 """The four stages in one command: order, checkpoint hand-over, skip, resume after kill -9."""
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
-from conftest import REPO, run_tool
+from conftest import REPO, kill_9_once_written, run_tool
 
 CONFIGS = REPO / 'configs' / 'deepfaceediting'
 
@@ -53,18 +48,8 @@ def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_p
         runtime=str(REPO / 'configs/_base_/default_runtime.py'), data=tiny_synthetic_h5,
         configs=str(CONFIGS), stage3_iters=8))
     work = tmp_path / 'work'
-    args = [sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(work)]
-    proc = subprocess.Popen(args, cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS='1'),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 600
-        while not (work / 'stage3' / 'iter_2.pth').exists():
-            assert proc.poll() is None, 'the pipeline ended before stage 3 could be killed'
-            assert time.time() < deadline
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_9_once_written(['tools/train.py', str(cfg), '--work-dir', str(work)],
+                        work / 'stage3' / 'iter_2.pth', timeout=600)
     assert (work / 'stage2' / 'stage_done.json').is_file()
     assert not (work / 'stage3' / 'stage_done.json').exists()
 

@@ -1,15 +1,10 @@
 """Stage 1 end to end through tools/train.py: training, crash-safe resume, 2 CPU processes."""
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import kill_9_once_written, run_tool
 
 CONFIG = 'configs/deepfaceediting/stage1_sketch-ae_synthetic-128.py'
 
@@ -64,20 +59,8 @@ def test_stage1_trains_validates_and_writes_grids(tiny_synthetic_h5, tmp_path):
 
 def test_kill_9_then_resume_auto_reaches_the_configured_end(tiny_synthetic_h5, tmp_path):
     work = tmp_path / 'work'
-    args = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work),
-            *tiny_options(tiny_synthetic_h5, 16, 2)]
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 300
-        while not (work / 'iter_4.pth').exists():
-            assert proc.poll() is None, 'training ended before it could be killed'
-            assert time.time() < deadline
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_9_once_written(['tools/train.py', CONFIG, '--work-dir', str(work),
+                         *tiny_options(tiny_synthetic_h5, 16, 2)], work / 'iter_4.pth')
     assert not (work / 'iter_16.pth').exists()
     done = run_tool(['tools/train.py', CONFIG, '--work-dir', str(work), '--resume',
                      *tiny_options(tiny_synthetic_h5, 16, 2)])
