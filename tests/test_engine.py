@@ -125,3 +125,43 @@ def test_nan_loss_names_term_and_iteration():
         model.parse_losses(losses)
     total, log = model.parse_losses({'eye1/loss_sketch_rec': torch.tensor(0.5)})
     assert float(total) == 0.5
+
+
+def test_cpu_autocast_wrapper_runs_bfloat16_convolutions_and_keeps_float32_state():
+    from facedisentangle.engine import CPUAutocastOptimWrapper
+    from facedisentangle.registry import OPTIM_WRAPPERS
+
+    conv = nn.Conv2d(3, 4, 3)
+    wrapper = OPTIM_WRAPPERS.build(dict(type='CPUAutocastOptimWrapper',
+                                        optimizer=torch.optim.Adam(conv.parameters(), 1e-2)))
+    assert isinstance(wrapper, CPUAutocastOptimWrapper)
+    x = torch.randn(2, 3, 8, 8)
+    with wrapper.optim_context(conv):
+        y = conv(x)
+    assert y.dtype == torch.bfloat16  # the convolution ran in bfloat16
+    before = conv.weight.detach().clone()
+    wrapper.update_params(y.float().square().mean())
+    assert conv.weight.dtype == torch.float32 and not torch.equal(conv.weight, before)
+    assert conv.weight.grad is None or conv.weight.grad.dtype == torch.float32
+    with pytest.raises(ValueError, match="dtype='int8'"):
+        CPUAutocastOptimWrapper(dtype='int8', optimizer=torch.optim.SGD(conv.parameters(), 1))
+
+
+def test_amp_flag_on_a_cpu_selects_bfloat16_autocast(monkeypatch):
+    from mmengine.config import Config
+
+    from facedisentangle.apis.train import set_amp
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(optim_wrapper=dict(
+        constructor='PerNetworkOptimWrapperConstructor',
+        generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
+        discriminator=dict(optimizer=dict(type='Adam', lr=1e-3)))))
+    set_amp(cfg)
+    assert cfg.optim_wrapper.generator.type == 'CPUAutocastOptimWrapper'
+    assert cfg.optim_wrapper.discriminator.type == 'CPUAutocastOptimWrapper'
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    single = Config(dict(optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1))))
+    set_amp(single)
+    assert single.optim_wrapper.type == 'AmpOptimWrapper'
+    assert single.optim_wrapper.loss_scale == 'dynamic'

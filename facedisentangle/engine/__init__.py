@@ -1,7 +1,8 @@
 from . import hooks  # noqa: F401
+from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 from .checkpoint import find_last_good_checkpoint, safe_load_checkpoint
 from .optim_constructor import PerNetworkOptimWrapperConstructor
 from .runner import FDRunner
 
-__all__ = ['FDRunner', 'PerNetworkOptimWrapperConstructor', 'find_last_good_checkpoint',
+__all__ = ['CPUAutocastOptimWrapper', 'FDRunner', 'PerNetworkOptimWrapperConstructor', 'find_last_good_checkpoint',
            'safe_load_checkpoint']
