@@ -436,6 +436,38 @@ def test_init_weights_normal_and_errors():
         GeometryEncoder(ngf=2, n_downsampling=1, init_type='uniform')
 
 
+def test_adain_init_unit_starts_every_adain_as_instance_norm():
+    torch.manual_seed(0)
+    gen = ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, style_dim=16, app_dim=4,
+                             app_n_downsampling=2)
+    code = torch.randn(2, 16, 4, 4)
+    params = gen.enc_style(torch.randn(2, 3, 16, 16))
+    offset = 0
+    for m in gen.model.modules():  # bias (C values) near 0, then weight (C values) near 1
+        if isinstance(m, AdaptiveInstanceNorm2d):
+            c = m.num_features
+            assert params[:, offset:offset + c].abs().max() < 0.05
+            assert (params[:, offset + c:offset + 2 * c] - 1).abs().max() < 0.05
+            offset += 2 * c
+    assert offset == gen.num_adain_params
+    # the output depends on the geometry code from the first step (a 'zero' head nearly
+    # silences it: every AdaIN multiplies by w ~ 0)
+    unit = gen(code, adain_params=params)
+    assert (unit - gen(torch.randn_like(code), adain_params=params)).abs().mean() > 1e-3
+    zero = ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, style_dim=16, app_dim=4,
+                              app_n_downsampling=2, adain_init='zero')
+    assert (zero.enc_style.model[-1].bias == 0).all()
+    zp = zero.enc_style(torch.randn(2, 3, 16, 16))
+    spread_zero = (zero(code, adain_params=zp) - zero(torch.randn_like(code), adain_params=zp))
+    assert spread_zero.abs().mean() < 1e-3
+    # re-initialising keeps the choice; the state dict is unchanged (official keys)
+    gen.init_weights()
+    assert gen.enc_style.model[-1].bias[offset - 1] == 1
+    assert set(gen.state_dict()) == set(zero.state_dict())
+    with pytest.raises(ValueError, match="adain_init.*'ones'"):
+        ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, adain_init='ones')
+
+
 def test_mmengine_init_weights_does_not_reset_loaded_weights():
     from mmengine.model import BaseModule
 

@@ -1,6 +1,6 @@
 # The LONG schedule of the synthetic pipeline: the same stage configs as
 # pipeline_synthetic-128.py with more iterations; this trains the synthetic model whose swap
-# quality docs/pipeline.md reports (about an hour on 2 CPU cores, minutes on a GPU).
+# quality docs/pipeline.md reports (about two hours on 2 CPU cores, minutes on a GPU).
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128_long.py [--resume]
 _base_ = ['./pipeline_synthetic-128.py']
 
@@ -18,6 +18,7 @@ def _schedule(iters, val, batch):
 
 pipeline = dict(
     _delete_=True,
+    amp=True,
     stages=[
         dict(name='stage1', config='stage1_sketch-ae_synthetic-128.py',
              cfg_options=_schedule(400, 100, 16)),
@@ -25,10 +26,10 @@ pipeline = dict(
              cfg_options=_schedule(400, 100, 16),
              init={'model.stage1_checkpoint': 'stage1'}),
         dict(name='stage3', config='stage3_local-disentanglement_synthetic-128.py',
-             cfg_options=_schedule(500, 100, 8),
+             cfg_options=_schedule(3000, 500, 8),
              init={'model.stage2_checkpoint': 'stage2'}),
         dict(name='stage4', config='stage4_global-fusion_synthetic-128.py',
-             cfg_options=_schedule(300, 100, 8),
+             cfg_options=_schedule(600, 200, 8),
              init={'model.stage3_checkpoint': 'stage3',
                    'model.sketch_decoder_checkpoint': 'stage2'}),
     ],

@@ -7,4 +7,8 @@ model = dict(
     loss_vgg=dict(_delete_=True, type='PerceptualLoss', loss_weight=10.0),
     loss_cycle_vgg=dict(_delete_=True, type='PerceptualLoss', loss_weight=10.0,
                         loss_name='loss_cycle_vgg'),
+    # the paper's (pix2pixHD's) pixel weights again: the base raises them to 10 only because
+    # it has no perceptual terms
+    loss_rec=dict(loss_weight=1.0),
+    loss_cycle=dict(loss_weight=1.0),
 )

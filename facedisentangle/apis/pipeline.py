@@ -11,7 +11,8 @@ Each stage trains with :class:`~facedisentangle.engine.FDRunner` in ``<work_dir>
 starting from the previous stages' final checkpoints (``init``). A finished stage writes
 ``<work_dir>/<name>/stage_done.json`` (its final checkpoint) and is skipped next time; with
 ``--resume`` an interrupted stage continues from its newest good checkpoint. The stage configs
-stay usable one by one with ``tools/train.py``. With ``pipeline.samples = dict(num=8)`` the
+stay usable one by one with ``tools/train.py``. ``pipeline.amp = True`` (or ``amp=True`` in
+one stage) trains as ``--amp`` does: float16 AMP on a GPU, bfloat16 autocast on a CPU. With ``pipeline.samples = dict(num=8)`` the
 last (stage-4) model writes a grid of sample edits to ``<work_dir>/samples/``.
 """
 from __future__ import annotations
@@ -86,7 +87,7 @@ def run_pipeline(cfg: Config, args) -> dict[str, str]:
             results[name] = done
             continue
         stage_cfg = _stage_cfg(cfg, stage, work_dir, results, args)
-        if args.amp:
+        if args.amp or stage.get('amp', cfg.pipeline.get('amp', False)):
             set_amp(stage_cfg)
         print_log(f'pipeline: training {name} ({stage["config"]}) in {stage_dir}',
                   logger='current', level=logging.INFO)

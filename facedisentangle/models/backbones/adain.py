@@ -93,3 +93,13 @@ def clear_adain_params(model: nn.Module) -> None:
     for m in _adain_layers(model):
         m.weight = None
         m.bias = None
+
+
+def unit_adain_params(model: nn.Module) -> torch.Tensor:
+    """The ``(num_adain_params,)`` vector that makes every AdaIN layer of ``model`` a plain
+    instance norm (``w = 1``, ``b = 0``): per layer C zeros (bias) then C ones (weight).
+    Used as the initial bias of the appearance encoder's 1x1 head (``adain_init='unit'``)."""
+    parts = []
+    for m in _adain_layers(model):
+        parts += [torch.zeros(m.num_features), torch.ones(m.num_features)]
+    return torch.cat(parts) if parts else torch.zeros(0)

@@ -25,11 +25,11 @@ import torch.nn as nn
 from facedisentangle.registry import BACKBONES
 
 from ._checks import check_feature_map
-from .adain import assign_adain_params, clear_adain_params, num_adain_params
+from .adain import assign_adain_params, clear_adain_params, num_adain_params, unit_adain_params
 from .appearance_encoder import AppearanceEncoder
 from .resnet_block import ResnetBlock
 from .sampling import check_sizes, head_layers, upsampling_layers
-from .weight_init import WeightInitMixin
+from .weight_init import WeightInitMixin, init_weights
 
 
 @BACKBONES.register_module()
@@ -46,6 +46,18 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
             :class:`~.appearance_encoder.AppearanceEncoder` (16 and 5).
         padding: padding inside the ResnetBlocks.
         init_type, init_gain: see :func:`~.weight_init.init_weights`.
+        adain_init: initial AdaIN parameters, set through the bias of the appearance
+            encoder's 1x1 head (the paper leaves training initialisation open; released
+            weights replace it). ``'unit'`` (default, ours): ``w = 1, b = 0`` plus the small
+            ``N(0, init_gain)`` head weights, so every AdaIN starts as a plain instance norm,
+            like pix2pixHD's affine norms start at weight 1 (N(1, 0.02)). ``'zero'``: head
+            bias 0, so ``w`` starts near 0 and every AdaIN layer nearly silences its input:
+            the stage-3 generator then learns much more slowly (docs/local_disentanglement.md).
+        appearance_init: ``init_type`` of the appearance encoder's convolutions (not of its
+            1x1 head). ``'kaiming'`` (default, ours; MUNIT's choice for this encoder): it has
+            no normalisation, so with ``N(0, 0.02)`` weights each of its six ReLU
+            convolutions shrinks the signal about 5x and the appearance vector starts near
+            1e-4 with vanishing gradients. ``None``: the same ``init_type`` as the rest.
 
     Attributes:
         num_adain_params, style_dim, in_channels (code channels), feature_channels (ngf).
@@ -54,9 +66,15 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
     def __init__(self, ngf: int = 64, n_downsampling: int = 4, n_blocks: int = 4,
                  output_nc: int = 3, style_dim: int = 64, app_dim: int = 16,
                  app_n_downsampling: int = 5, padding: str = 'reflect',
-                 init_type: str = 'normal', init_gain: float = 0.02):
+                 init_type: str = 'normal', init_gain: float = 0.02, adain_init: str = 'unit',
+                 appearance_init: str | None = 'kaiming'):
         super().__init__()
         check_sizes(type(self).__name__, ngf, n_downsampling, n_blocks)
+        if adain_init not in ('unit', 'zero'):
+            raise ValueError(f"{type(self).__name__}: adain_init must be 'unit' or 'zero', "
+                             f'got {adain_init!r}')
+        self.adain_init = adain_init
+        self.appearance_init = appearance_init
         self.in_channels = ngf * 2 ** n_downsampling
         self.feature_channels = ngf
         self.style_dim = style_dim
@@ -73,6 +91,20 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
                                            init_type=init_type, init_gain=init_gain)
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
+
+    def init_weights(self, init_type: str | None = None, gain: float | None = None) -> None:
+        """Every layer as :func:`~.weight_init.init_weights`, the appearance encoder's
+        convolutions as ``appearance_init`` says, the AdaIN head bias as ``adain_init`` says."""
+        super().init_weights(init_type, gain)
+        head = self.enc_style.model[-1]
+        if self.appearance_init is not None:
+            init_weights(self.enc_style.model[:-1], self.appearance_init,
+                         self.init_gain if gain is None else gain)
+        with torch.no_grad():
+            if self.adain_init == 'unit':
+                head.bias.copy_(unit_adain_params(self.model))
+            else:
+                head.bias.zero_()
 
     # appearance -------------------------------------------------------------------------
     def encode_appearance(self, image: torch.Tensor) -> torch.Tensor:
