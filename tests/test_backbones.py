@@ -437,33 +437,41 @@ def test_init_weights_normal_and_errors():
 
 
 def test_adain_init_unit_starts_every_adain_as_instance_norm():
+    tiny = dict(ngf=4, n_downsampling=2, n_blocks=1, style_dim=16, app_dim=4,
+                app_n_downsampling=2)
     torch.manual_seed(0)
-    gen = ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, style_dim=16, app_dim=4,
-                             app_n_downsampling=2)
-    code = torch.randn(2, 16, 4, 4)
-    params = gen.enc_style(torch.randn(2, 3, 16, 16))
+    gen = ComponentGenerator(**tiny)
+    bias = gen.enc_style.model[-1].bias
     offset = 0
-    for m in gen.model.modules():  # bias (C values) near 0, then weight (C values) near 1
+    for m in gen.model.modules():  # per AdaIN layer: C biases = 0, then C weights = 1
         if isinstance(m, AdaptiveInstanceNorm2d):
             c = m.num_features
-            assert params[:, offset:offset + c].abs().max() < 0.05
-            assert (params[:, offset + c:offset + 2 * c] - 1).abs().max() < 0.05
+            assert (bias[offset:offset + c] == 0).all()
+            assert (bias[offset + c:offset + 2 * c] == 1).all()
             offset += 2 * c
     assert offset == gen.num_adain_params
-    # the output depends on the geometry code from the first step (a 'zero' head nearly
-    # silences it: every AdaIN multiplies by w ~ 0)
-    unit = gen(code, adain_params=params)
-    assert (unit - gen(torch.randn_like(code), adain_params=params)).abs().mean() > 1e-3
-    zero = ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, style_dim=16, app_dim=4,
-                              app_n_downsampling=2, adain_init='zero')
-    assert (zero.enc_style.model[-1].bias == 0).all()
-    zp = zero.enc_style(torch.randn(2, 3, 16, 16))
-    spread_zero = (zero(code, adain_params=zp) - zero(torch.randn_like(code), adain_params=zp))
-    assert spread_zero.abs().mean() < 1e-3
-    # re-initialising keeps the choice; the state dict is unchanged (official keys)
+    # the appearance encoder starts kaiming: its vector is O(1) and differs between images
+    vec = gen.encode_appearance(torch.rand(4, 3, 16, 16) * 2 - 1)
+    assert vec.abs().mean() > 0.05 and vec.std(0).mean() > 1e-3
+    # pix2pixHD's N(0, 0.02) everywhere, head bias 0 (the old start): vector ~1e-4, AdaIN
+    # weights ~0, so the output hardly depends on the geometry code
+    torch.manual_seed(0)
+    old = ComponentGenerator(**tiny, adain_init='zero', appearance_init=None)
+    assert (old.enc_style.model[-1].bias == 0).all()
+    assert old.encode_appearance(torch.rand(4, 3, 16, 16) * 2 - 1).abs().mean() < 0.01
+
+    def geometry_effect(g):
+        image = torch.rand(2, 3, 16, 16) * 2 - 1
+        params = g.enc_style(image)
+        code = torch.randn(2, 16, 4, 4)
+        return (g(code, adain_params=params) -
+                g(torch.randn_like(code), adain_params=params)).abs().mean()
+
+    assert geometry_effect(gen) > 10 * geometry_effect(old)
+    # re-initialising keeps the choice; the state dict has the official keys either way
     gen.init_weights()
-    assert gen.enc_style.model[-1].bias[offset - 1] == 1
-    assert set(gen.state_dict()) == set(zero.state_dict())
+    assert bias[offset - 1] == 1
+    assert set(gen.state_dict()) == set(old.state_dict())
     with pytest.raises(ValueError, match="adain_init.*'ones'"):
         ComponentGenerator(ngf=4, n_downsampling=2, n_blocks=1, adain_init='ones')
 

@@ -21,7 +21,7 @@ common = {{
 stage3 = dict(common, **{{'model.image_encoder.ngf': 4, 'model.generator.ngf': 4,
                          'model.discriminator.ndf': 4, 'train_cfg.max_iters': {stage3_iters},
                          'param_scheduler.0.end': {stage3_iters}}})
-pipeline = dict(stages=[
+pipeline = dict(amp=True, stages=[
     dict(name='stage1', config=C + 'stage1_sketch-ae_synthetic-128.py',
          cfg_options=dict(common, **{{'model.sketch_decoder.ngf': 4}})),
     dict(name='stage2', config=C + 'stage2_image-encoder_synthetic-128.py',
@@ -65,6 +65,10 @@ def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_p
     # each stage started from the previous stage's final checkpoint
     stage4_cfg = (work / 'stage4' / 'stage4_global-fusion_synthetic-128.py').read_text()
     assert results['stage3'] in stage4_cfg and results['stage2'] in stage4_cfg
+    # pipeline.amp: every stage trained with bfloat16 autocast on this CPU
+    for stage in ('stage1', 'stage3', 'stage4'):
+        dumped = next((work / stage).glob('stage*_synthetic-128.py')).read_text()
+        assert 'CPUAutocastOptimWrapper' in dumped, stage
     assert (work / 'samples' / 'sample_swaps.png').is_file()
     # every stage's images and scalars land in its own folder
     assert list((work / 'stage4').glob('*/vis_data/vis_image/stage4_face_*.png'))

@@ -45,6 +45,7 @@ VARIANTS: dict[str, dict] = {
                                                    'generator': 'float32'}),
     'bfloat16, low memory, bf16 export': dict(precision='bfloat16', low_memory=True,
                                               export='bfloat16'),
+    'bfloat16, low memory, float32 file': dict(precision='bfloat16', low_memory=True),
 }
 MODES = ('photo', 'sketch')
 

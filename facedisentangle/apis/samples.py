@@ -1,6 +1,7 @@
 """Sample edits written at the end of a training pipeline (a first look at the model)."""
 from __future__ import annotations
 
+import logging
 import os
 import os.path as osp
 
@@ -8,6 +9,7 @@ import numpy as np
 import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
 
@@ -23,8 +25,16 @@ def load_stage4_model(cfg: Config, checkpoint: str, device: str = 'cpu'):
                          f"{model_cfg.get('type')!r}")
     model_cfg.update(stage3_checkpoint=None, sketch_decoder_checkpoint=None, loss_vgg=None,
                      loss_rec=dict(type='ReconstructionLoss'))
-    with DefaultScope.overwrite_default_scope('facedisentangle'):
-        model = MODELS.build(model_cfg)
+    # every network comes from `checkpoint` below: silence the models' "no stage3_checkpoint,
+    # ... random and frozen" warnings, which would be wrong here
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with DefaultScope.overwrite_default_scope('facedisentangle'):
+            model = MODELS.build(model_cfg)
+    finally:
+        logger.setLevel(level)
     state = safe_load_checkpoint(checkpoint)['state_dict']
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith('fusion_discriminator.')]
