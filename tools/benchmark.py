@@ -40,12 +40,12 @@ VARIANTS: dict[str, dict] = {
     'baseline': dict(baseline=True),
     'float32': dict(precision='float32'),
     'bfloat16-nchw': dict(precision='bfloat16-nchw'),
-    'bfloat16 (default)': dict(precision='bfloat16'),
+    'bfloat16 (default)': dict(precision='bfloat16'),  # low memory: on by default
+    'bfloat16, all resident': dict(precision='bfloat16', low_memory=False),
     'bfloat16, generator=float32': dict(precision={'default': 'bfloat16',
                                                    'generator': 'float32'}),
     'bfloat16, low memory, bf16 export': dict(precision='bfloat16', low_memory=True,
                                               export='bfloat16'),
-    'bfloat16, low memory, float32 file': dict(precision='bfloat16', low_memory=True),
 }
 MODES = ('photo', 'sketch')
 
@@ -209,7 +209,7 @@ def worker(args) -> dict:
 
         export = bf16_export_path(args.export) if variant.get('export') else args.export
         model = DeepFaceEditingInference.from_checkpoint(
-            export, precision=precision, low_memory=variant.get('low_memory', False))
+            export, precision=precision, low_memory=variant.get('low_memory'))
         model.preload([args.mode])
         resolution = model.resolution
 
