@@ -190,8 +190,8 @@ def test_only_the_networks_of_the_mode_are_built(export):
         + [f'generators.{c}' for c in model.components] + ['fusion_generator'])
     model.release()
     assert model.built() == [] and len(model.cache) == 0
-    # the default on a CPU (bfloat16): the encoders are freed after each use
-    lean = DeepFaceEditingInference.from_checkpoint(export)
+    # low memory from a float32 file: the encoders are converted, used and freed
+    lean = DeepFaceEditingInference.from_checkpoint(export, low_memory=True)
     out = lean(images(1), images(2), geometry_from='sketch')
     assert sorted(lean.built()) == sorted(
         [f'generators.{c}' for c in lean.components] + ['fusion_generator'])
@@ -303,9 +303,9 @@ def test_bfloat16_export_is_used_in_place_and_low_memory_frees_encoders(export, 
     ref = DeepFaceEditingInference.from_checkpoint(export)(g, a)  # bfloat16 from float32
     model = DeepFaceEditingInference.from_checkpoint(bf16)  # low memory: auto
     assert model.low_memory and model.cache.max_bytes == 128 << 20
-    # a float32 file on the bfloat16 path: low memory too (encoders converted per new input)
-    assert DeepFaceEditingInference.from_checkpoint(export).low_memory
-    assert not DeepFaceEditingInference.from_checkpoint(export, low_memory=False).low_memory
+    # a float32 file on the bfloat16 path: every rebuild would convert, so off unless asked
+    assert not DeepFaceEditingInference.from_checkpoint(export).low_memory
+    assert DeepFaceEditingInference.from_checkpoint(export, low_memory=True).low_memory
     # float32 encoders from a bfloat16 file would need a float32 copy each time: off
     assert not DeepFaceEditingInference.from_checkpoint(bf16, precision='float32').low_memory
     assert torch.equal(model(g, a), ref)  # the same rounding, done once at export

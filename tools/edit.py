@@ -51,9 +51,10 @@ def parse_args(argv=None):
     common.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     common.add_argument('--batch-size', type=int, default=4, help='images per forward pass')
     common.add_argument('--low-memory', action=argparse.BooleanOptionalAction, default=None,
-                        help='free the geometry encoders after each use (default: on a CPU '
-                             'with the bfloat16 path; --no-low-memory keeps them resident, '
-                             'faster for many new inputs; see docs/editing.md)')
+                        help='free the geometry encoders after each use (default: when the '
+                             'model file stores bfloat16 weights; with a float32 file it '
+                             'saves memory but converts them again per input; '
+                             'see docs/editing.md)')
 
     ap = argparse.ArgumentParser(description='Edit faces with DeepFaceEditing')
     sub = ap.add_subparsers(dest='command', required=True)

@@ -57,10 +57,10 @@ class FaceEditor:
             cache_bytes: memory for per-component results reused when only some inputs
                 change (default 512 MB, 128 MB with ``low_memory``; 0: none).
             low_memory: keep only G_syn and G_fuse resident; geometry encoders are loaded
-                for each new input and freed after it. ``None`` (default): on a CPU, on for
-                the default bfloat16 path (from any file: a float32 file's encoder weights
-                are converted again per new input, a bfloat16 export's are mapped in place)
-                and for weights stored in the precision used; off otherwise.
+                for each new input and freed after it. ``None`` (default): on when the file
+                stores the weights in the precision used (a bfloat16 export for the default
+                precision), where reloading is only a memory mapping; ``True`` with a float32
+                file converts the encoders again for each new input (less memory, slower).
             preload: operation kinds whose networks are built now (``'photo'``, ``'sketch'``,
                 ``'to_sketch'``); by default each network is built on first use.
         """

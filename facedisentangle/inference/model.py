@@ -58,12 +58,12 @@ class DeepFaceEditingInference(nn.Module):
         low_memory: free the geometry encoders (and sketch decoders) right after each use, so
             only G_syn and G_fuse stay resident; they are built again from the weights file
             for the next new input. ``None`` (default): on for a CPU when the file stores the
-            encoders' weights in their execution form (rebuilding is then only a memory
-            mapping of the page cache, e.g. a ``tools/export.py --dtype bfloat16`` file) and
-            when the encoders run in bfloat16 (the default path): converting a float32 file's
-            encoder again for each new geometry input cost about 0.8 s per photo edit at 512
-            and keeps a photo edit under 2.7 GB instead of 3.5 GB (docs/benchmarks.md). Off on
-            a GPU and for float32 encoders that would need a copy.
+            encoders' weights in their execution form (e.g. a ``tools/export.py --dtype
+            bfloat16`` file with the bfloat16 path), so that rebuilding them is only a memory
+            mapping of the page cache; off when every rebuild would convert the weights
+            again (a float32 file on the bfloat16 path: ``True`` then keeps a 512 photo edit
+            at 2.35 GB instead of 3.46 GB but costs about 1.4 s per new geometry input,
+            docs/benchmarks.md).
 
     Attributes:
         sketch_encoders, sketch_decoders, image_encoders, generators: ``nn.ModuleDict`` per
@@ -92,7 +92,7 @@ class DeepFaceEditingInference(nn.Module):
         self.forms: dict[str, ExecutionForm] = resolve_precision(precision)
         self.device = torch.device(device)
         self._files: dict[str, WeightFile] = {}  # opened (memory-mapped) weight files
-        self.low_memory = (self._low_memory_default() if low_memory is None
+        self.low_memory = (self._encoders_in_place() if low_memory is None
                            else bool(low_memory))
         for prefix in PER_COMPONENT:
             setattr(self, prefix, nn.ModuleDict())
@@ -102,15 +102,6 @@ class DeepFaceEditingInference(nn.Module):
             cache_bytes = (128 << 20) if self.low_memory else (512 << 20)
         self.cache = ResultCache(cache_bytes)
         self._fusion: IncrementalFusion | None = None
-
-    def _low_memory_default(self) -> bool:
-        """On a CPU: encoders used in place from the file, or run in bfloat16."""
-        if self.device.type != 'cpu':
-            return False
-        if self._encoders_in_place():
-            return True
-        return any(self.forms[PER_COMPONENT[p]].dtype != torch.float32
-                   for p in ('image_encoders', 'sketch_encoders'))
 
     def _encoders_in_place(self) -> bool:
         """Whether the stored geometry-encoder weights can be used without a conversion."""
