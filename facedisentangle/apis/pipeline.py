@@ -12,8 +12,9 @@ starting from the previous stages' final checkpoints (``init``). A finished stag
 ``<work_dir>/<name>/stage_done.json`` (its final checkpoint) and is skipped next time; with
 ``--resume`` an interrupted stage continues from its newest good checkpoint. The stage configs
 stay usable one by one with ``tools/train.py``. ``pipeline.amp = True`` (or ``amp=True`` in
-one stage) trains as ``--amp`` does: float16 AMP on a GPU, bfloat16 autocast on a CPU. With ``pipeline.samples = dict(num=8)`` the
-last (stage-4) model writes a grid of sample edits to ``<work_dir>/samples/``.
+one stage) trains as ``--amp`` does: float16 AMP on a GPU, bfloat16 autocast on a CPU. With
+``pipeline.samples = dict(num=8)`` the last (stage-4) model writes a grid of sample edits to
+``<work_dir>/samples/``.
 """
 from __future__ import annotations
 

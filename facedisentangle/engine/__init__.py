@@ -4,5 +4,5 @@ from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 from .optim_constructor import PerNetworkOptimWrapperConstructor
 from .runner import FDRunner
 
-__all__ = ['CPUAutocastOptimWrapper', 'FDRunner', 'PerNetworkOptimWrapperConstructor', 'find_last_good_checkpoint',
-           'safe_load_checkpoint']
+__all__ = ['CPUAutocastOptimWrapper', 'FDRunner', 'PerNetworkOptimWrapperConstructor',
+           'find_last_good_checkpoint', 'safe_load_checkpoint']
