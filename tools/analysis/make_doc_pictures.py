@@ -35,15 +35,19 @@ def read(path: str) -> np.ndarray:
     return np.asarray(Image.open(path).convert('RGB'))
 
 
-def grid(rows: list[list[np.ndarray]], pad: int = 2) -> np.ndarray:
-    h, w = rows[0][0].shape[:2]
-    cols = max(len(r) for r in rows)
-    out = np.full((len(rows) * (h + pad) - pad, cols * (w + pad) - pad, 3), 255, np.uint8)
-    for i, row in enumerate(rows):
-        for j, tile in enumerate(row):
-            tile = tile if tile.ndim == 3 else np.repeat(tile[..., None], 3, 2)
-            out[i * (h + pad):i * (h + pad) + h, j * (w + pad):j * (w + pad) + w] = tile
-    return out
+def grid(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Rows of equal-length lists of uint8 HxWx3 (or HxW) tiles -> one padded uint8 grid
+    (the training hooks' :func:`to_uint8_grid`; uint8 -> [-1, 1] -> uint8 is exact)."""
+    import torch
+
+    from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
+
+    def tensor(tile):
+        tile = tile if tile.ndim == 3 else np.repeat(tile[..., None], 3, 2)
+        return torch.from_numpy(np.ascontiguousarray(tile)).permute(2, 0, 1).float() / 127.5 - 1
+
+    columns = [torch.stack([tensor(row[j]) for row in rows]) for j in range(len(rows[0]))]
+    return to_uint8_grid(columns, max_samples=len(rows))
 
 
 def l1(a: np.ndarray, b: np.ndarray) -> float:
