@@ -79,13 +79,11 @@ def main(argv=None) -> int:
     data = dict(photo=torch.randint(0, 256, (args.batch, 3, res, res), dtype=torch.uint8),
                 sketch=torch.randint(0, 256, (args.batch, 3, res, res), dtype=torch.uint8))
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    runs = {}
-    for name, amp in (('float32', False), ('amp', True)):
-        runs[name] = dict(ow=None, times=[], first=None, amp=amp)
+    runs = {name: dict(ow=wrappers(cfg, model, amp), times=[], first=None)
+            for name, amp in (('float32', False), ('amp', True))}
     for step in range(args.warmup + args.steps):
-        for name, r in runs.items():
+        for r in runs.values():
             model.load_state_dict(state)  # same weights for both: only the step is timed
-            r['ow'] = r['ow'] or wrappers(cfg, model, r['amp'])
             torch.manual_seed(step)
             t = time.perf_counter()
             logs = model.train_step(dict(data), r['ow'])
@@ -95,8 +93,8 @@ def main(argv=None) -> int:
             if step >= args.warmup:
                 r['times'].append(dt)
     f32, amp = (statistics.median(runs[n]['times']) for n in ('float32', 'amp'))
-    wtype = type(next(iter(runs['amp']['ow'].values()))
-                 if hasattr(runs['amp']['ow'], 'values') else runs['amp']['ow']).__name__
+    amp_ow = runs['amp']['ow']
+    wtype = type(next(iter(amp_ow.values())) if hasattr(amp_ow, 'values') else amp_ow).__name__
     print(f'config {args.config}, components {list(model.components)}, batch {args.batch}, '
           f'{args.threads} threads, {args.steps} timed steps after {args.warmup} warm-up; '
           f'{platform.processor() or platform.machine()}, torch {torch.__version__}, '
