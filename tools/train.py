@@ -26,7 +26,9 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from PATH, or (no value / "auto") from the newest good '
                              'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: float16 AMP on a GPU, bfloat16 autocast on a '
+                             'CPU')
     parser.add_argument('--cfg-options', nargs='+', action=_DictAction, default={},
                         help='override config keys, e.g. train_cfg.max_iters=100')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
