@@ -13,6 +13,20 @@ REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+@pytest.fixture(scope='session', autouse=True)
+def converted_weights_cache(tmp_path_factory) -> Path:
+    """The inference conversion cache of this test session (in a temporary folder, never the
+    user's ~/.cache; tools run by :func:`run_tool` inherit it through the environment)."""
+    path = tmp_path_factory.mktemp('converted-cache')
+    old = os.environ.get('FACEDISENTANGLE_CACHE_DIR')
+    os.environ['FACEDISENTANGLE_CACHE_DIR'] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop('FACEDISENTANGLE_CACHE_DIR', None)
+    else:
+        os.environ['FACEDISENTANGLE_CACHE_DIR'] = old
+
+
 @pytest.fixture(scope='session')
 def tiny_synthetic_h5(tmp_path_factory) -> str:
     """24 synthetic faces at 128 px (16 train, 4 val, 4 test), with labels and factors."""

@@ -3,6 +3,7 @@ reading, export, precision forms, partial recompute, determinism. Tiny 64 px net
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 import torch
@@ -300,14 +301,19 @@ def test_bfloat16_export_is_used_in_place_and_low_memory_frees_encoders(export, 
     w = torch.load(bf16, weights_only=True)['state_dict']['fusion_generator.model.1.weight']
     assert w.dtype == torch.bfloat16 and w.is_contiguous(memory_format=torch.channels_last)
     g, a = images(1, 2), images(3)
-    ref = DeepFaceEditingInference.from_checkpoint(export)(g, a)  # bfloat16 from float32
+    # bfloat16 from float32, converted in memory
+    ref = DeepFaceEditingInference.from_checkpoint(export, convert_cache=False)(g, a)
     model = DeepFaceEditingInference.from_checkpoint(bf16)  # low memory: auto
     assert model.low_memory and model.cache.max_bytes == 128 << 20
-    # a float32 file on the bfloat16 path: every rebuild would convert, so off unless asked
-    assert not DeepFaceEditingInference.from_checkpoint(export).low_memory
-    assert DeepFaceEditingInference.from_checkpoint(export, low_memory=True).low_memory
+    assert 'converted_copy' not in model.spec.meta  # already in its execution form
+    # a float32 file on the bfloat16 path without the conversion cache: every rebuild would
+    # convert, so off unless asked
+    assert not DeepFaceEditingInference.from_checkpoint(export, convert_cache=False).low_memory
+    assert DeepFaceEditingInference.from_checkpoint(export, low_memory=True,
+                                                    convert_cache=False).low_memory
     # float32 encoders from a bfloat16 file would need a float32 copy each time: off
-    assert not DeepFaceEditingInference.from_checkpoint(bf16, precision='float32').low_memory
+    assert not DeepFaceEditingInference.from_checkpoint(bf16, precision='float32',
+                                                        convert_cache=False).low_memory
     assert torch.equal(model(g, a), ref)  # the same rounding, done once at export
     conv = model.fusion_generator.model[1].weight
     stored = model._files[str(bf16)].state['fusion_generator.model.1.weight']
@@ -316,4 +322,48 @@ def test_bfloat16_export_is_used_in_place_and_low_memory_frees_encoders(export, 
     assert sorted(model.built()) == sorted([f'generators.{c}' for c in model.components]
                                            + ['fusion_generator'])
     assert torch.equal(model(g, images(4)), DeepFaceEditingInference.from_checkpoint(
-        export)(g, images(4)))
+        export, convert_cache=False)(g, images(4)))
+
+
+def test_conversion_cache_converts_once_then_maps_the_copy(export, tmp_path, caplog):
+    cache = tmp_path / 'cache'
+    source = tmp_path / 'model.pth'  # a copy: this test rewrites it
+    shutil.copyfile(export, source)
+    g, a = images(1, 2), images(3)
+    ref = DeepFaceEditingInference.from_checkpoint(source, convert_cache=False)
+    model = DeepFaceEditingInference.from_checkpoint(source, convert_cache=cache)
+    copies = sorted(cache.iterdir())
+    assert len(copies) == 1 and model.spec.meta['converted_copy'] == str(copies[0])
+    assert model.spec.meta['source'] == str(source)  # messages name the user's file
+    assert model.low_memory  # rebuilding an encoder is a mapping now
+    assert torch.equal(model(g, a), ref(g, a))  # the same rounding, done once
+    conv = model.fusion_generator.model[1].weight
+    stored = model._files[str(copies[0])].state['fusion_generator.model.1.weight']
+    assert conv.data_ptr() == stored.data_ptr()
+    # a second load maps the same copy without writing it again
+    stamp = copies[0].stat().st_mtime_ns
+    again = DeepFaceEditingInference.from_checkpoint(source, convert_cache=cache)
+    assert again.spec.meta['converted_copy'] == str(copies[0])
+    assert copies[0].stat().st_mtime_ns == stamp and len(list(cache.iterdir())) == 1
+    # another precision is another copy; float32 from a float32 file needs none
+    DeepFaceEditingInference.from_checkpoint(source, convert_cache=cache,
+                                             precision={'default': 'bfloat16',
+                                                        'generator': 'float32'})
+    assert len(list(cache.iterdir())) == 2
+    f32 = DeepFaceEditingInference.from_checkpoint(source, convert_cache=cache,
+                                                   precision='float32')
+    assert 'converted_copy' not in f32.spec.meta and len(list(cache.iterdir())) == 2
+    # a rewritten source (new size or time) gets a new copy
+    obj = torch.load(source, weights_only=True)
+    obj['meta']['note'] = 'retrained'
+    torch.save(obj, source)
+    DeepFaceEditingInference.from_checkpoint(source, convert_cache=cache)
+    assert len(list(cache.iterdir())) == 3
+    # a cache that cannot be written: a warning naming it, and the source is used as before
+    blocked = tmp_path / 'a-file'
+    blocked.write_text('not a folder')
+    with caplog.at_level('WARNING', logger='facedisentangle.inference'):
+        fallback = DeepFaceEditingInference.from_checkpoint(source, convert_cache=blocked)
+    assert 'could not write the converted weights' in caplog.text and 'a-file' in caplog.text
+    assert 'converted_copy' not in fallback.spec.meta and not fallback.low_memory
+    assert torch.equal(fallback(g, a), ref(g, a))

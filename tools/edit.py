@@ -51,10 +51,14 @@ def parse_args(argv=None):
     common.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     common.add_argument('--batch-size', type=int, default=4, help='images per forward pass')
     common.add_argument('--low-memory', action=argparse.BooleanOptionalAction, default=None,
-                        help='free the geometry encoders after each use (default: when the '
-                             'model file stores bfloat16 weights; with a float32 file it '
-                             'saves memory but converts them again per input; '
-                             'see docs/editing.md)')
+                        help='free the geometry encoders after each use (default: when their '
+                             'weights are used in place, i.e. on a CPU with the conversion '
+                             'cache or a bfloat16 export; see docs/editing.md)')
+    common.add_argument('--convert-cache', default=None, metavar='DIR|off',
+                        help='folder for the once-converted (bfloat16) copy of a float32 model '
+                             '(default on a CPU: ~/.cache/facedisentangle/converted or '
+                             '$FACEDISENTANGLE_CACHE_DIR); "off": convert in memory at every '
+                             'start')
 
     ap = argparse.ArgumentParser(description='Edit faces with DeepFaceEditing')
     sub = ap.add_subparsers(dest='command', required=True)
@@ -232,8 +236,10 @@ def run(args) -> list[Path]:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    convert_cache = {None: None, 'off': False}.get(args.convert_cache, args.convert_cache)
     editor = FaceEditor.from_checkpoint(args.checkpoint, device=args.device,
-                                        precision=args.precision, low_memory=args.low_memory)
+                                        precision=args.precision, low_memory=args.low_memory,
+                                        convert_cache=convert_cache)
     single = len(jobs) == 1
     written: list[Path] = []
     with Progress(disable=single or not sys.stderr.isatty()) as progress:

@@ -46,7 +46,8 @@ class FaceEditor:
                         device: str | torch.device = 'cpu',
                         precision: str | Mapping[str, str] = 'auto', output: str = 'numpy',
                         cache_bytes: int | None = None, low_memory: bool | None = None,
-                        preload: Sequence[str] | None = None) -> FaceEditor:
+                        preload: Sequence[str] | None = None,
+                        convert_cache: bool | str | os.PathLike | None = None) -> FaceEditor:
         """Load an export file, a stage checkpoint, a list of stage checkpoints or a work dir.
 
         Args:
@@ -57,16 +58,21 @@ class FaceEditor:
             cache_bytes: memory for per-component results reused when only some inputs
                 change (default 512 MB, 128 MB with ``low_memory``; 0: none).
             low_memory: keep only G_syn and G_fuse resident; geometry encoders are loaded
-                for each new input and freed after it. ``None`` (default): on when the file
-                stores the weights in the precision used (a bfloat16 export for the default
-                precision), where reloading is only a memory mapping; ``True`` with a float32
-                file converts the encoders again for each new input (less memory, slower).
+                for each new input and freed after it. ``None`` (default): on when their
+                weights are used in place, memory-mapped (on a CPU with ``convert_cache``, or
+                from a bfloat16 export), where reloading is only a mapping; ``True`` without
+                them converts the encoders again for each new input (less memory, slower).
             preload: operation kinds whose networks are built now (``'photo'``, ``'sketch'``,
                 ``'to_sketch'``); by default each network is built on first use.
+            convert_cache: weights stored in another form than they run in (a float32 file
+                on the default bfloat16 path) are converted once into a cached file that
+                every later load maps (:mod:`facedisentangle.inference.converted_cache`).
+                ``None`` (default): on for a CPU, in ``~/.cache/facedisentangle/converted``
+                (or ``$FACEDISENTANGLE_CACHE_DIR``); a path: that folder; ``False``: off.
         """
         model = DeepFaceEditingInference.from_checkpoint(
             path, precision=precision, device=device, cache_bytes=cache_bytes,
-            low_memory=low_memory)
+            low_memory=low_memory, convert_cache=convert_cache)
         if preload:
             model.preload(preload)
         return cls(model, output=output)

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 
 from facedisentangle.engine.checkpoint import atomic_torch_save
 from facedisentangle.version import __version__
 
-from .checkpoint_reader import load_file, read_spec
+from .checkpoint_reader import WeightFile, load_network_state, read_spec
 from .network_build import build_empty, check_state, shapes_of
+from .precision import ROLES, ExecutionForm
 from .spec import EXPORT_FORMAT, EXPORT_VERSION, InferenceSpec
 
 
@@ -40,19 +41,19 @@ def _plain(value):
     raise TypeError(f'config value {value!r} ({type(value).__name__}) is not plain data')
 
 
-def collect_state(spec: InferenceSpec, names: Iterable[str] | None = None
+def collect_state(spec: InferenceSpec, names: Iterable[str] | None = None,
+                  forms: Mapping[str, ExecutionForm] | None = None
                   ) -> dict[str, torch.Tensor]:
-    """Every weight of the networks ``names`` (all by default), checked against its config."""
+    """Every weight of the networks ``names`` (all by default), checked against its config;
+    with ``forms`` (``{role: ExecutionForm}``) each converted to its network's form, one
+    weight at a time (the source's pages are released as they are converted)."""
     names = list(names if names is not None else spec.networks)
-    files: dict[str, dict] = {}
+    files: dict[str, WeightFile] = {}
     state: dict[str, torch.Tensor] = {}
     for name in names:
         entry = spec.entry(name)
-        if entry.file not in files:
-            files[entry.file] = load_file(entry.file)['state_dict']
-        src = files[entry.file]
-        sub = {k[len(entry.key_prefix):]: v for k, v in src.items()
-               if k.startswith(entry.key_prefix)}
+        convert = forms[entry.role].parameter if forms is not None else (lambda t: t)
+        sub = load_network_state(entry, convert, files)
         what = f'{name} in {entry.file}'
         check_state(shapes_of(build_empty(entry.config, what)), sub, what)
         state.update({f'{name}.{k}': v for k, v in sub.items()})
@@ -85,12 +86,15 @@ def write_export(out: str | os.PathLike, layout: dict, components: Sequence[str]
                 bytes=os.path.getsize(out))
 
 
-def export_inference_checkpoint(source: str | os.PathLike | Sequence[str | os.PathLike],
+def export_inference_checkpoint(source: str | os.PathLike | Sequence[str | os.PathLike]
+                                | InferenceSpec,
                                 out: str | os.PathLike,
                                 names: Iterable[str] | None = None,
                                 dtype: torch.dtype | None = None,
-                                meta: dict | None = None) -> dict:
-    """Write the export file ``out`` from ``source`` (see ``read_spec``) and return a summary.
+                                meta: dict | None = None,
+                                forms: Mapping[str, ExecutionForm] | None = None) -> dict:
+    """Write the export file ``out`` from ``source`` (see ``read_spec``, or an already read
+    :class:`InferenceSpec`) and return a summary.
 
     Args:
         names: networks to keep (all the inference networks of ``source`` by default).
@@ -98,20 +102,22 @@ def export_inference_checkpoint(source: str | os.PathLike | Sequence[str | os.Pa
             ``torch.bfloat16`` also stores 4-D weights channels-last: the layout of the fast
             path, which then uses them in place (half the file, no conversion at load).
         meta: extra provenance entries for ``meta``.
+        forms: instead of ``dtype``, each network's weights in the execution form of its role
+            (``{role: ExecutionForm}``, :func:`~facedisentangle.inference.resolve_precision`).
     """
-    spec = read_spec(source)
+    spec = source if isinstance(source, InferenceSpec) else read_spec(source)
     names = list(names if names is not None else spec.networks)
-    state = collect_state(spec, names)
     info = {k: v for k, v in spec.meta.items() if k in ('source', 'stages', 'ema')}
-    if dtype is not None and dtype != torch.float32:
-        # stored as the fast path uses them (bfloat16, 4-D weights channels-last), so loading
-        # maps them in place instead of converting
-        state = {k: (v.to(dtype).contiguous(memory_format=torch.channels_last) if v.dim() == 4
-                     else v.to(dtype)) if v.is_floating_point() else v
-                 for k, v in state.items()}
-        info['weights'] = f'{str(dtype).replace("torch.", "")}, channels-last'
-    elif dtype is not None:
-        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    if dtype is not None and forms is not None:
+        raise ValueError('export: give dtype or forms, not both')
+    if dtype is not None:
+        # bfloat16 is stored as the fast path uses it (4-D weights channels-last), so loading
+        # maps it in place instead of converting
+        form = ExecutionForm(dtype, channels_last=dtype != torch.float32)
+        forms = {role: form for role in ROLES}
+        if dtype != torch.float32:
+            info['weights'] = f'{str(dtype).replace("torch.", "")}, channels-last'
+    state = collect_state(spec, names, forms)
     info.update(meta or {})
     summary = write_export(out, spec.layout, spec.components,
                            {n: spec.networks[n].config for n in names}, state, info)

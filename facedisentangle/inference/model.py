@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from facedisentangle.structures import build_layout
 
 from .checkpoint_reader import WeightFile, load_network_state, read_spec
+from .converted_cache import converted_spec
 from .incremental_fusion import IncrementalFusion
 from .network_build import build_empty, check_state, shapes_of
 from .precision import ExecutionForm, describe_precision, resolve_precision
@@ -58,11 +59,12 @@ class DeepFaceEditingInference(nn.Module):
         low_memory: free the geometry encoders (and sketch decoders) right after each use, so
             only G_syn and G_fuse stay resident; they are built again from the weights file
             for the next new input. ``None`` (default): on for a CPU when the file stores the
-            encoders' weights in their execution form (e.g. a ``tools/export.py --dtype
-            bfloat16`` file with the bfloat16 path), so that rebuilding them is only a memory
-            mapping of the page cache; off when every rebuild would convert the weights
-            again (a float32 file on the bfloat16 path: ``True`` then keeps a 512 photo edit
-            at 2.35 GB instead of 3.46 GB but costs about 1.4 s per new geometry input,
+            encoders' weights in their execution form (the conversion cache of
+            :meth:`from_checkpoint`, or a ``tools/export.py --dtype bfloat16`` file with the
+            bfloat16 path), so that rebuilding them is only a memory mapping of the page cache;
+            off when every rebuild would convert the weights again (a float32 file on the
+            bfloat16 path without the cache: ``True`` then keeps a 512 photo edit at 2.35 GB
+            instead of 3.46 GB but costs about 1.4 s per new geometry input,
             docs/benchmarks.md).
 
     Attributes:
@@ -120,9 +122,25 @@ class DeepFaceEditingInference(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, source: str | os.PathLike | Sequence[str | os.PathLike],
+                        convert_cache: bool | str | os.PathLike | None = None,
                         **kwargs) -> DeepFaceEditingInference:
-        """From an export file, a stage checkpoint, a list of them or a work directory."""
-        return cls(read_spec(source), **kwargs)
+        """From an export file, a stage checkpoint, a list of them or a work directory.
+
+        ``convert_cache``: weights stored in another form than their network runs in (a
+        float32 file on the bfloat16 path) are converted once into a cached copy, which this
+        and every later load memory-map (:mod:`~facedisentangle.inference.converted_cache`);
+        ``None`` (default): on for a CPU device; a path: the cache folder to use; ``False``:
+        convert in memory at every load. Other arguments: see the class.
+        """
+        spec = read_spec(source)
+        device = torch.device(kwargs.get('device', 'cpu'))
+        if convert_cache is None:
+            convert_cache = device.type == 'cpu'
+        if convert_cache is not False:
+            forms = resolve_precision(kwargs.get('precision', 'auto'))
+            spec = converted_spec(spec, forms,
+                                  None if convert_cache is True else convert_cache)
+        return cls(spec, **kwargs)
 
     def extra_repr(self) -> str:
         return (f'resolution={self.resolution}, components={list(self.components)}, '
