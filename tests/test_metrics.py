@@ -507,6 +507,30 @@ def test_swap_metric_region_error_and_prefix_and_lpips():
     assert 'copy_geometry' in text and 'irises' in text and 'LPIPS(random)' in text
 
 
+def test_swap_metric_colour_error_of_a_region():
+    """colour_L1 compares the region's mean colour: a flat patch of exactly the truth's mean
+    colour scores 0 there (whatever its L1), a uniformly recoloured one its colour shift."""
+    samples = swap_samples(3)
+    samples[2]['label'][8:10, 4:8] = 0           # no irises in the last sample
+    for s in samples:
+        flat = s['gt'].clone()
+        m = s['label'] == 5
+        if m.any():
+            flat[:, m] = s['gt'][:, m].mean(1, keepdim=True)   # the region's mean colour
+        s['pred'] = flat
+        s['geometry'] = s['gt'] + torch.tensor([0.15, 0.0, -0.15])[:, None, None]
+    out = run_metric(SwapGroundTruthMetric(regions=dict(irises=[5], hair=[1])), samples)
+    assert out['swap/irises/colour_L1'] == pytest.approx(0, abs=1e-7)
+    assert out['swap/irises/L1'] > 0.1                      # the texture is gone
+    assert out['copy_geometry/irises/colour_L1'] == pytest.approx(0.1, rel=1e-6)
+    assert out['copy_geometry/hair/colour_L1'] == pytest.approx(0.1, rel=1e-6)
+    assert out['swap/colour_L1'] == pytest.approx(0, abs=1e-7)  # whole image: same mean
+    assert out['irises/pixels'] == 2 * 8   # the average is over the 2 samples that have them
+    nested = swap_metric_table(out)
+    assert nested['']['irises']['swap']['colour_L1'] == out['swap/irises/colour_L1']
+    assert 'colour_L1' in render(format_swap_table(out))
+
+
 def test_swap_metric_bad_label_and_config():
     s = swap_samples(1)[0]
     s['pred'] = s['gt']
