@@ -187,8 +187,8 @@ def run(args) -> dict:
 
 
 def judge(results: dict, components) -> dict:
-    """Per component and region: does the swap beat every baseline, by L1 and by the error
-    of the region's mean colour (``colour_L1``)?"""
+    """Per component and region: does the swap beat every baseline by L1 and, on the detail
+    regions, by the error of the region's mean colour (``colour_L1``)?"""
     from facedisentangle.evaluation.table import swap_metric_table
 
     verdict = {}
@@ -199,7 +199,10 @@ def judge(results: dict, components) -> dict:
             if 'swap' not in cell:
                 continue
             entry = {}
-            for measure, name in (('L1', ''), ('colour_L1', 'colour_')):
+            # colour on detail regions only: on the whole crop, colour transfer matches the
+            # appearance source's mean colour by construction
+            measures = (('L1', ''),) if region == 'all' else (('L1', ''), ('colour_L1', 'colour_'))
+            for measure, name in measures:
                 value = cell['swap'][measure]
                 losers = [m for m, v in cell.items()
                           if m not in ('pixels', 'swap') and not value < v[measure]]
@@ -225,7 +228,8 @@ def main(argv=None) -> int:
         marks = [f'swap {measure} {v[f"swap_{measure}"]:.4f} '
                  + ('beats every baseline' if v[f'{name}beats_all']
                     else f'NOT better than {v[f"{name}not_beaten"]}')
-                 for measure, name in (('L1', ''), ('colour_L1', 'colour_'))]
+                 for measure, name in (('L1', ''), ('colour_L1', 'colour_'))
+                 if f'swap_{measure}' in v]
         console.print(f'{key}: ' + '; '.join(marks))
     console.print(f'{report["pairs"]} pairs in {report["seconds"]} s; written to '
                   f'{report["out_dir"]}')
