@@ -1,7 +1,6 @@
 # The LONG schedule of the synthetic pipeline: the same stage configs as
 # pipeline_synthetic-128.py with more iterations; this trains the synthetic model whose swap
-# quality docs/pipeline.md reports (about two and a half hours on 2 CPU cores, minutes on a
-# GPU).
+# quality docs/pipeline.md reports (about three hours on 2 CPU cores, minutes on a GPU).
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128_long.py [--resume]
 _base_ = ['./pipeline_synthetic-128.py']
 
@@ -29,10 +28,11 @@ pipeline = dict(
         dict(name='stage3', config='stage3_local-disentanglement_synthetic-128.py',
              cfg_options=_schedule(3000, 500, 8),
              init={'model.stage2_checkpoint': 'stage2'}),
-        # 600 iterations left Global Fusion far from converged (validation L1 0.165 and
-        # still falling fast); 3,000 take about 35 minutes on 2 CPU cores with amp
+        # Global Fusion converges slowly and gains most while the learning rate decays
+        # (validation L1 0.165 after 600 iterations, 0.086 after 3,000, 0.076 after 6,500 in
+        # three pieces, docs/pipeline.md); 6,000 take about 70 minutes on 2 CPU cores with amp
         dict(name='stage4', config='stage4_global-fusion_synthetic-128.py',
-             cfg_options=_schedule(3000, 500, 8),
+             cfg_options=_schedule(6000, 500, 8),
              init={'model.stage3_checkpoint': 'stage3',
                    'model.sketch_decoder_checkpoint': 'stage2'}),
     ],
