@@ -56,7 +56,7 @@ def test_merge_takes_the_parts_components_and_keeps_the_rest(tmp_path):
 def test_merge_refuses_what_does_not_fit(tmp_path, capsys):
     base = fake_checkpoint(tmp_path / 'base.pth', ['bg', 'eye1'], 1.0)
     other = fake_checkpoint(tmp_path / 'other.pth', ['eye1'], 2.0, shape=(4, 3))
-    with pytest.raises(ValueError, match=r'different shapes.*generators\.eye1'):
+    with pytest.raises(ValueError, match=r'wrong shapes.*generators\.eye1'):
         merge(base, other, str(tmp_path / 'x.pth'))
     nose = fake_checkpoint(tmp_path / 'nose.pth', ['nose'], 2.0)
     with pytest.raises(ValueError, match=r"base\.pth has no networks of \['nose'\]"):

@@ -39,23 +39,12 @@ def component_of(key: str) -> str | None:
 
 def merge_states(base: dict, part: dict, components: list[str], what: str) -> dict:
     """``base`` with the keys of ``components`` from ``part`` (same keys and shapes)."""
+    from facedisentangle.inference.network_build import check_state
+
     theirs = {k: v for k, v in part.items() if component_of(k) in components}
-    ours = {k: v for k, v in base.items() if component_of(k) in components}
-    missing = sorted(set(ours) - set(theirs))
-    extra = sorted(set(theirs) - set(ours))
-    shapes = [f'{k}: {tuple(theirs[k].shape)} vs {tuple(ours[k].shape)}'
-              for k in sorted(set(ours) & set(theirs))
-              if getattr(theirs[k], 'shape', None) != getattr(ours[k], 'shape', None)]
-    problems = []
-    if missing:
-        problems.append(f'missing in the part {missing[:5]}')
-    if extra:
-        problems.append(f'not in the base {extra[:5]}')
-    if shapes:
-        problems.append(f'different shapes {shapes[:5]}')
-    if problems:
-        raise ValueError(f'merge_components: {what} of {components} do not match (not the same '
-                         'architecture?): ' + '; '.join(problems))
+    ours = {k: tuple(v.shape) for k, v in base.items() if component_of(k) in components}
+    check_state(ours, theirs, f'merge_components: {what} of {components} from the part '
+                              '(the same architecture as the base\'s?)')
     merged = dict(base)
     merged.update(theirs)
     return merged
