@@ -3,10 +3,10 @@
 MMEngine 0.10.7's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device, so ``--amp`` on a
 CPU would otherwise have to fall back to float32. On CPUs with AVX-512 BF16 or AMX the
 whole-face networks train about twice as fast in bfloat16; small crops gain little
-(``docs/benchmarks.md``, "Training steps: float32 and --amp"). bfloat16 has float32's exponent range, so no loss scaling
-is needed: the weights, the gradients and the optimiser state stay float32, only the
-operations autocast lists run in bfloat16 (convolutions, matrix products); the norms and
-the losses stay float32.
+(``docs/benchmarks.md``, "Training steps: float32 and --amp"). bfloat16 has float32's
+exponent range, so no loss scaling is needed: the weights, the gradients and the optimiser
+state stay float32, only the operations autocast lists run in bfloat16 (convolutions, matrix
+products); the norms and the losses stay float32.
 
 ``tools/train.py --amp`` selects this wrapper when no GPU is present; a config can also ask
 for it explicitly::

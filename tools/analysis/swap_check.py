@@ -42,6 +42,9 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 METHODS_SHOWN = ('I_i', 'I_j', 'swap', 'truth', 'colour transfer')
+# (measure, verdict key prefix): L1 everywhere, the mean colour's error on detail regions only
+# (on the whole crop, colour transfer matches the appearance source's mean by construction)
+VERDICT_MEASURES = (('L1', ''), ('colour_L1', 'colour_'))
 
 
 def parse_args(argv=None):
@@ -199,9 +202,7 @@ def judge(results: dict, components) -> dict:
             if 'swap' not in cell:
                 continue
             entry = {}
-            # colour on detail regions only: on the whole crop, colour transfer matches the
-            # appearance source's mean colour by construction
-            measures = (('L1', ''),) if region == 'all' else (('L1', ''), ('colour_L1', 'colour_'))
+            measures = VERDICT_MEASURES[:1] if region == 'all' else VERDICT_MEASURES
             for measure, name in measures:
                 value = cell['swap'][measure]
                 losers = [m for m, v in cell.items()
@@ -228,8 +229,7 @@ def main(argv=None) -> int:
         marks = [f'swap {measure} {v[f"swap_{measure}"]:.4f} '
                  + ('beats every baseline' if v[f'{name}beats_all']
                     else f'NOT better than {v[f"{name}not_beaten"]}')
-                 for measure, name in (('L1', ''), ('colour_L1', 'colour_'))
-                 if f'swap_{measure}' in v]
+                 for measure, name in VERDICT_MEASURES if f'swap_{measure}' in v]
         console.print(f'{key}: ' + '; '.join(marks))
     console.print(f'{report["pairs"]} pairs in {report["seconds"]} s; written to '
                   f'{report["out_dir"]}')
