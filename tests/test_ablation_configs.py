@@ -180,6 +180,11 @@ def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
         assert osp.isfile(tmp_path / 'swap' / f'swap_grid_{c}.png')
     assert report['metrics']['eye1/irises/pixels'] > 0
     assert 'eye1/irises' in report['verdict'] and 'nose/all' in report['verdict']
+    # the self-reconstruction is a reference beside the baselines, never one the swap must beat
+    assert 0 <= report['metrics']['eye1/self_reconstruction/irises/L1'] <= 2
+    for v in report['verdict'].values():
+        assert 'self_reconstruction' not in v['not_beaten']
+        assert set(v['L1_bound_by_reconstruction']) <= set(v['not_beaten'])
     assert osp.isfile(tmp_path / 'swap' / 'swap_check.json')
     assert main([STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5, '--num-pairs', '2',
                  '--out-dir', str(tmp_path / 'swap2'), '--cfg-options',

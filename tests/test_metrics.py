@@ -624,3 +624,32 @@ def test_no_shared_docs_read_at_runtime():
         for f in files:
             if f.endswith('.py'):
                 assert '/work/shared' not in open(os.path.join(dirpath, f)).read()
+
+
+def test_swap_metric_self_reconstruction_is_a_reference_against_the_geometry_source():
+    """reconstruction_key: the model's self-reconstruction G(E_I(I_i), E_A(I_i)) is scored
+    against I_i (not against the swap's truth), over the same regions, as
+    ``self_reconstruction``; without the key it is not reported."""
+    samples = swap_samples(2)
+    for s in samples:
+        s['pred'] = s['gt'].clone()
+        rec = s['geometry'].clone()
+        rec[:, 8:10, 4:8] += 0.2                 # off by 0.2 on the irises only
+        s['rec'] = rec
+    out = run_metric(SwapGroundTruthMetric(regions=dict(irises=[5], hair=[1]),
+                                           reconstruction_key='rec'), samples)
+    assert out['self_reconstruction/irises/L1'] == pytest.approx(0.2, rel=1e-5)
+    assert out['self_reconstruction/irises/colour_L1'] == pytest.approx(0.2, rel=1e-5)
+    assert out['self_reconstruction/hair/L1'] == 0
+    assert out['self_reconstruction/L1'] == pytest.approx(0.2 * 8 / 16 ** 2, rel=1e-5)
+    assert out['swap/irises/L1'] == 0            # the swap is still scored against gt
+    nested = swap_metric_table(out)
+    assert nested['']['irises']['self_reconstruction']['L1'] == out[
+        'self_reconstruction/irises/L1']
+    assert 'self_reconstruction' in render(format_swap_table(out))
+    plain = run_metric(SwapGroundTruthMetric(regions=dict(irises=[5])), samples)
+    assert not any('self_reconstruction' in k for k in plain)
+    for s in samples:
+        s['rec'] = s['rec'][:, :8]
+    with pytest.raises(ValueError, match="'rec' has shape"):
+        run_metric(SwapGroundTruthMetric(reconstruction_key='rec'), samples)

@@ -118,9 +118,10 @@ def test_stage3_swap_table_json_pairs_grids_random_backbones(trained, tmp_path):
     assert len(res['grids']) == 5
     grid_path = next(p for p in res['grids'] if p.endswith('_grid_eye1.png'))
     assert res['grids'][grid_path] == ['geometry', 'sketch', 'appearance', 'swap',
-                                       'sketch_swap', 'swap_gt']
+                                       'sketch_swap', 'reconstruction', 'swap_gt']
+    assert 0 <= m['eye1/self_reconstruction/irises/L1'] <= 2
     grid = cv2.imread(grid_path)
-    assert grid.shape == (2 + 4 * (32 + 2), 2 + 6 * (32 + 2), 3)
+    assert grid.shape == (2 + 4 * (32 + 2), 2 + 7 * (32 + 2), 3)
 
 
 def test_stage4_swap_table_on_the_fused_face(trained, tmp_path):
@@ -146,7 +147,9 @@ def test_stage4_swap_table_on_the_fused_face(trained, tmp_path):
     assert 0 < m['face/swap/L1'] < 2 and 'face/swap/lips/PSNR' in m
     assert 'nose/geometry_consistency/L1' in m and not any('LPIPS' in k for k in m)
     [(grid_path, columns)] = res['grids'].items()
-    assert columns[3] == 'swap' and cv2.imread(grid_path).shape == (2 + 4 * 130, 2 + 6 * 130, 3)
+    assert columns[3] == 'swap' and 'reconstruction' in columns
+    assert 'face/self_reconstruction/L1' in m
+    assert cv2.imread(grid_path).shape == (2 + 4 * 130, 2 + 7 * 130, 3)
 
 
 def test_stage4_sketch_mode_and_reconstruction_mode(trained, tmp_path, capsys):

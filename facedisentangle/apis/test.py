@@ -174,8 +174,10 @@ def pair_evaluator(model_type: str, components, mode: str, has_truth: bool, lpip
     per_component = model_type == 'LocalDisentanglement'
     metrics = []
     if has_truth:
+        # swap mode: also the self-reconstruction of the geometry source, a reference
         common = dict(type='SwapGroundTruthMetric', pred_key=out, gt_key='swap_gt',
                       geometry_key='geometry', appearance_key='appearance', label_key='label',
+                      reconstruction_key='reconstruction' if out == 'swap' else None,
                       lpips=lpips)
         if per_component:
             metrics += [dict(common, prefix=c) for c in components]

@@ -10,6 +10,7 @@ from .swap_ground_truth import (
     DEFAULT_REGIONS,
     SWAP_BASELINES,
     SWAP_METHODS,
+    SWAP_REFERENCES,
     SYNTHETIC_LABELS,
     SwapGroundTruthMetric,
 )
@@ -17,5 +18,6 @@ from .swap_ground_truth import (
 __all__ = [
     'SampleMetric', 'InceptionFeatureMetric', 'FID', 'KID', 'LPIPS', 'ReconstructionMetric',
     'SwapGroundTruthMetric', 'CodeConsistencyMetric', 'SWAP_METHODS', 'SWAP_BASELINES',
+    'SWAP_REFERENCES',
     'DEFAULT_REGIONS', 'SYNTHETIC_LABELS',
 ]

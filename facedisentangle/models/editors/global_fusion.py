@@ -247,6 +247,7 @@ class GlobalFusion(DeepFaceEditingBase):
             geometry    I_i    swap         G_fuse(fuse_c G(E_I(I_i,c), E_A(I_j,c)))
             sketch      S_i    sketch_swap  the same with E_s(S_i,c)
             appearance  I_j    swap_gt      P(g_i, a_j)      label  L(g_i)
+            reconstruction     G_fuse(fuse_c G(E_I(I_i,c), E_A(I_i,c)))
 
         (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and, per component
         c, the codes of :func:`swap_codes` of the crops of these faces (``c/swap_code``, ...);
@@ -254,7 +255,8 @@ class GlobalFusion(DeepFaceEditingBase):
         """
         faces = dict(geometry=photo, sketch=sketch, appearance=appearance_photo,
                      swap=self.swap(photo, appearance_photo),
-                     sketch_swap=self.swap(sketch, appearance_photo, geometry_from='sketch'))
+                     sketch_swap=self.swap(sketch, appearance_photo, geometry_from='sketch'),
+                     reconstruction=self.swap(photo, photo))
         if truth is not None:
             faces['swap_gt'] = truth
         if truth_label is not None:
@@ -263,7 +265,7 @@ class GlobalFusion(DeepFaceEditingBase):
         with torch.no_grad():
             for c in self.components:
                 per_group[c] = swap_codes(self, c, {k: self.crop(v, c) for k, v in faces.items()
-                                                    if k != 'label'})
+                                                    if k not in ('label', 'reconstruction')})
         return per_sample_outputs(per_group, photo.shape[0], batch)
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:

@@ -394,9 +394,9 @@ class LocalDisentanglement(DeepFaceEditingBase):
         """Swaps of explicit pairs: geometry of ``photo`` (I_i; its sketch S_i), appearance of
         ``appearance_photo`` (I_j). Per sample and component c (crops)::
 
-            c/geometry  I_i     c/swap         G(E_I(I_i), E_A(I_j))   c/swap_gt  P(g_i, a_j)
-            c/sketch    S_i     c/sketch_swap  G(E_s(S_i), E_A(I_j))   c/label    L(g_i)
-            c/appearance I_j
+            c/geometry  I_i     c/swap           G(E_I(I_i), E_A(I_j))   c/swap_gt  P(g_i, a_j)
+            c/sketch    S_i     c/sketch_swap    G(E_s(S_i), E_A(I_j))   c/label    L(g_i)
+            c/appearance I_j    c/reconstruction G(E_I(I_i), E_A(I_i))
 
         (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and the codes of
         :func:`swap_codes`; plus ``name``, ``appearance_name``, ``index``, ``pair``.
@@ -406,7 +406,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
             images = dict(geometry=self.crop(photo, c), sketch=self.crop(sketch, c),
                           appearance=self.crop(appearance_photo, c),
                           swap=self.swap(photo, appearance_photo, c),
-                          sketch_swap=self.swap(sketch, appearance_photo, c, from_sketch=True))
+                          sketch_swap=self.swap(sketch, appearance_photo, c, from_sketch=True),
+                          reconstruction=self.swap(photo, photo, c))
             if truth is not None:
                 images['swap_gt'] = self.crop(truth, c)
             if truth_label is not None:
