@@ -37,6 +37,7 @@ from facedisentangle.evaluation.functional import (
     mmd2_unbiased,
     ssim,
 )
+from facedisentangle.evaluation.metrics.swap_ground_truth import colour_correlation
 from facedisentangle.evaluation.networks import fid_inception, lpips_network
 from facedisentangle.evaluation.reference_cache import ReferenceCache
 from facedisentangle.evaluation.running_moments import (
@@ -653,3 +654,25 @@ def test_swap_metric_self_reconstruction_is_a_reference_against_the_geometry_sou
         s['rec'] = s['rec'][:, :8]
     with pytest.raises(ValueError, match="'rec' has shape"):
         run_metric(SwapGroundTruthMetric(reconstruction_key='rec'), samples)
+
+
+def test_swap_metric_colour_correlation_tells_a_constant_colour_from_a_transferred_one():
+    """colour_corr: ~1 when the region's colour follows the truth's from image to image,
+    ~0 for one constant colour (which can still win on colour_L1 against another face's
+    colour), absent with fewer than 3 images; self-contained check of colour_correlation."""
+    g = torch.Generator().manual_seed(1)
+    samples = swap_samples(12)
+    colours = torch.rand(12, 3, generator=g) * 1.2 - 0.6
+    for s, c in zip(samples, colours):
+        m = s['label'] == 5
+        s['gt'][:, m] = c[:, None]
+        s['pred'] = s['gt'].clone()
+        s['pred'][:, m] = 0.5 * c[:, None] + 0.1          # follows the truth, scaled
+        s['geometry'][:, m] = colours.mean(0)[:, None]     # the same average colour everywhere
+    out = run_metric(SwapGroundTruthMetric(regions=dict(irises=[5])), samples)
+    assert out['swap/irises/colour_corr'] == pytest.approx(1.0, abs=1e-9)
+    assert 'copy_geometry/irises/colour_corr' not in out     # a constant: nothing to correlate
+    assert colour_correlation([([0.0] * 3, [0.0] * 3)] * 2) is None
+    x = [([float(i), -float(i), 2.0 * i], [2.0 * i, float(i), float(i)]) for i in range(4)]
+    assert colour_correlation(x) == pytest.approx((1 - 1 + 1) / 3)
+    assert out['swap/irises/colour_L1'] > 0 and len(swap_metric_table(out)) == 1

@@ -7,6 +7,7 @@ swap ``G(E_I(I_i), E_A(I_j))`` is compared with the rendered truth ``P(g_i, a_j)
     PSNR      = 10 log10(2^2 / (sum_{p in R} (x_p - t_p)^2 / (3 |R|)))
     LPIPS     = mean LPIPS over images (R = whole image), or the mean of LPIPS' spatial map over R
     colour_L1 = | mean_{p in R} x_p - mean_{p in R} t_p |_1 / 3      (per image, then averaged)
+    colour_corr = corr_images(mean_R x, mean_R t), per channel, averaged over the channels
 
 pooled over all pairs (colour_L1: averaged over the images where R is not empty), for R the
 whole image/crop and each detail region (the pixels whose truth label is in the region's
@@ -28,6 +29,10 @@ on a region a few pixels across (the irises of a 128 px face: about 40 pixels pe
 of them pupil and highlight) L1 is dominated by where the edges fall, so a flat disk of exactly
 the truth's mean colour scores about the same L1 as the geometry source with the wrong colour,
 while its ``colour_L1`` is 0. A model that paints irises grey loses on ``colour_L1``.
+``colour_L1`` still rewards a model that paints every iris the data set's average iris colour
+(that beats copying another face's iris colour); ``colour_corr`` tells them apart: it is about
+0 for a constant colour and for another face's colour, and near 1 only when the region's
+colour follows the appearance source from pair to pair.
 """
 from __future__ import annotations
 
@@ -59,6 +64,23 @@ SYNTHETIC_LABELS = {0: 'background', 1: 'hair', 2: 'skin', 3: 'brows', 4: 'eye w
                     5: 'irises', 6: 'nose', 7: 'lips'}
 
 
+def colour_correlation(means: list) -> float | None:
+    """``colour_corr``: Pearson's correlation, over the images, between a region's mean colour
+    in the output and in the truth, per channel, averaged over the channels. ``means`` is a
+    list of ``(output RGB, truth RGB)``. 1: the output's region colour follows the truth's
+    from image to image; about 0: it does not (a constant colour, or another face's). None
+    with fewer than 3 images or a channel that does not vary (nothing to correlate)."""
+    if len(means) < 3:
+        return None
+    x = torch.tensor([m[0] for m in means], dtype=torch.float64)
+    t = torch.tensor([m[1] for m in means], dtype=torch.float64)
+    x, t = x - x.mean(0), t - t.mean(0)
+    norm = x.pow(2).sum(0).sqrt() * t.pow(2).sum(0).sqrt()
+    if not bool((norm > 1e-12).all()):
+        return None
+    return float(((x * t).sum(0) / norm).mean())
+
+
 @METRICS.register_module()
 class SwapGroundTruthMetric(SampleMetric):
     """Errors of geometry/appearance swaps against the rendered truth, and of baselines.
@@ -70,8 +92,9 @@ class SwapGroundTruthMetric(SampleMetric):
     adds nothing; one absent from every sample is not reported). Also reports
     ``{region}/pixels``, the region's pixel count over the set, and ``colour_L1``, the error
     of the region's mean colour (module docstring), averaged over the samples that have the
-    region. Names: ``swap/L1``, ``copy_geometry/PSNR``, ``swap/irises/L1``,
-    ``swap/irises/colour_L1``, ``irises/pixels``, after the prefix if any
+    region, and ``colour_corr`` (module docstring; from 3 images up). Names: ``swap/L1``,
+    ``copy_geometry/PSNR``, ``swap/irises/L1``, ``swap/irises/colour_L1``,
+    ``swap/irises/colour_corr``, ``irises/pixels``, after the prefix if any
     (``eye1/swap/irises/L1``).
 
     Args:
@@ -207,8 +230,10 @@ class SwapGroundTruthMetric(SampleMetric):
                 for r, m in masks.items():
                     e = dict(abs=float(ad[m].sum()), sq=float(sq[m].sum()))
                     if bool(m.any()):  # the region's mean colour against the truth's
-                        e['colour'] = float((img[:, m].double().mean(1)
-                                             - truth[:, m].double().mean(1)).abs().mean())
+                        mean_x = img[:, m].double().mean(1)
+                        mean_t = truth[:, m].double().mean(1)
+                        e['colour'] = float((mean_x - mean_t).abs().mean())
+                        e['means'] = (mean_x.tolist(), mean_t.tolist())
                     if lp_vals is not None:
                         e['lpips'] = (float(lp_vals[mi]) if r == 'all'
                                       else float(lp_maps[mi][m].sum()))
@@ -234,6 +259,10 @@ class SwapGroundTruthMetric(SampleMetric):
                 colours = [r['err'][method][region]['colour'] for r in results
                            if r['pixels'][region] > 0]
                 out[f'{base}/colour_L1'] = math.fsum(colours) / len(colours)
+                corr = colour_correlation([r['err'][method][region]['means'] for r in results
+                                           if r['pixels'][region] > 0])
+                if corr is not None:
+                    out[f'{base}/colour_corr'] = corr
                 if self.lpips_cfg is not None:
                     lp = math.fsum(r['err'][method][region]['lpips'] for r in results)
                     out[f'{base}/{self.lpips_name}'] = lp / (n_img if region == 'all' else pixels)
