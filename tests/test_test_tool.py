@@ -293,4 +293,7 @@ def test_two_cpu_processes_give_the_numbers_of_one(trained, tmp_path):
     m1, m2 = (json.loads(p.read_text())['metrics'] for p in (one, two))
     assert set(m1) == set(m2) and 'face/swap/L1' in m1
     for k, v in m1.items():
-        assert m2[k] == pytest.approx(v, rel=1e-5, abs=1e-7), k
+        # a correlation near 0 is scale-free: compare it absolutely (the two runs' images
+        # differ in the last float digits, with other batches)
+        tol = dict(abs=1e-5) if k.endswith('colour_corr') else dict(rel=1e-5, abs=1e-7)
+        assert m2[k] == pytest.approx(v, **tol), k
