@@ -217,3 +217,30 @@ def test_ema_off(synthetic_h5, tmp_path):
     ckpt = safe_load_checkpoint(tmp_path / 'iter_2.pth')
     assert 'ema_state_dict' not in ckpt
     assert all(torch.equal(ckpt['state_dict'][k], v) for k, v in s3.model.state_dict().items())
+
+
+def test_swap_check_verdict_measures_and_the_reconstruction_bound():
+    """judge(): L1 and colour_L1 lower-is-better, colour_corr higher-is-better (a baseline
+    without it, a constant colour, cannot win on it); the self-reconstruction is never a
+    baseline, and a loss it shares is reported as bound by the model's fidelity."""
+    spec = importlib.util.spec_from_file_location(
+        'swap_check', osp.join(ROOT, 'tools', 'analysis', 'swap_check.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    m = {'eye1/swap/L1': 0.08, 'eye1/copy_geometry/L1': 0.36, 'eye1/copy_appearance/L1': 0.10,
+         'eye1/self_reconstruction/L1': 0.07}
+    for meth, l1, col, corr in (('swap', 0.27, 0.11, 0.04), ('copy_geometry', 0.22, 0.12, None),
+                                ('copy_appearance', 0.44, 0.24, 0.25),
+                                ('self_reconstruction', 0.26, 0.09, 0.5)):
+        m[f'eye1/{meth}/irises/L1'], m[f'eye1/{meth}/irises/colour_L1'] = l1, col
+        if corr is not None:
+            m[f'eye1/{meth}/irises/colour_corr'] = corr
+    m['eye1/irises/pixels'] = 400
+    v = module.judge(m, ['eye1'])
+    assert v['eye1/all']['beats_all'] and 'swap_colour_L1' not in v['eye1/all']
+    iris = v['eye1/irises']
+    assert iris['not_beaten'] == ['copy_geometry']
+    assert iris['L1_bound_by_reconstruction'] == ['copy_geometry']   # 0.26 loses too
+    assert iris['colour_beats_all']
+    assert iris['corr_not_beaten'] == ['copy_appearance']            # 0.04 < 0.25
+    assert iris['colour_corr_bound_by_reconstruction'] == []          # 0.5 > 0.25

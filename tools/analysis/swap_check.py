@@ -19,7 +19,8 @@ by mean L1, PSNR and the error of the mean colour (``colour_L1``) over the crop 
 detail regions of the truth's label map (brows, irises, lips, hair), with
 ``SwapGroundTruthMetric``, and says for every component and region whether the swap beats
 every baseline by L1 and by colour (a model that disentangles does; on regions a few pixels
-across, L1 mostly measures edge placement, colour_L1 whether the appearance came across).
+across, L1 mostly measures edge placement, colour_L1 whether the appearance came across and
+colour_corr whether it came from the appearance source rather than the data set's average).
 Beside them, as a reference and not a competitor, the model's self-reconstruction of the
 geometry source against its own photo (``self_reconstruction``: G(E_I(I_i,c), E_A(I_i,c))
 vs I_i,c, the same regions): where even that loses to a baseline, the model cannot draw the
@@ -46,9 +47,15 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 METHODS_SHOWN = ('I_i', 'I_j', 'swap', 'truth', 'colour transfer')
-# (measure, verdict key prefix): L1 everywhere, the mean colour's error on detail regions only
-# (on the whole crop, colour transfer matches the appearance source's mean by construction)
-VERDICT_MEASURES = (('L1', ''), ('colour_L1', 'colour_'))
+# (measure, verdict key prefix, higher is better): L1 everywhere; on detail regions only, the
+# mean colour's error and its correlation with the truth's over the pairs (on the whole crop,
+# colour transfer matches the appearance source's mean by construction)
+VERDICT_MEASURES = (('L1', '', False), ('colour_L1', 'colour_', False),
+                    ('colour_corr', 'corr_', True))
+
+
+def _better(a: float, b: float, higher: bool) -> bool:
+    return a > b if higher else a < b
 
 
 def parse_args(argv=None):
@@ -196,7 +203,8 @@ def run(args) -> dict:
 
 def judge(results: dict, components) -> dict:
     """Per component and region: does the swap beat every baseline by L1 and, on the detail
-    regions, by the error of the region's mean colour (``colour_L1``)? Where it does not,
+    regions, by the error of the region's mean colour (``colour_L1``) and by how closely that
+    colour follows the truth's over the pairs (``colour_corr``, higher)? Where it does not,
     ``{measure}_bound_by_reconstruction`` lists the baselines that the model's
     self-reconstruction does not beat either (a fidelity limit, not a disentanglement one)."""
     from facedisentangle.evaluation.metrics import SWAP_BASELINES
@@ -211,17 +219,20 @@ def judge(results: dict, components) -> dict:
                 continue
             entry = {}
             measures = VERDICT_MEASURES[:1] if region == 'all' else VERDICT_MEASURES
-            for measure, name in measures:
-                value = cell['swap'][measure]
-                losers = [m for m, v in cell.items()
-                          if m in SWAP_BASELINES and not value < v[measure]]
+            for measure, name, higher in measures:
+                value = cell['swap'].get(measure)
+                if value is None:   # colour_corr of a region in fewer than 3 pairs
+                    continue
+                # a baseline without the measure (colour_corr of a constant) cannot win on it
+                losers = [m for m, v in cell.items() if m in SWAP_BASELINES and measure in v
+                          and not _better(value, v[measure], higher)]
                 entry.update({f'swap_{measure}': value, f'{name}beats_all': not losers,
                               f'{name}not_beaten': losers})
-                if 'self_reconstruction' in cell:
-                    ref = cell['self_reconstruction'][measure]
+                ref = cell.get('self_reconstruction', {}).get(measure)
+                if ref is not None:
                     entry[f'self_reconstruction_{measure}'] = ref
                     entry[f'{measure}_bound_by_reconstruction'] = [
-                        m for m in losers if not ref < cell[m][measure]]
+                        m for m in losers if not _better(ref, cell[m][measure], higher)]
             verdict[f'{prefix}/{region}'] = entry
     return verdict
 
@@ -251,7 +262,7 @@ def main(argv=None) -> int:
                  + ('beats every baseline' if v[f'{name}beats_all']
                     else f'NOT better than {v[f"{name}not_beaten"]}'
                     + _bound_note(v, measure))
-                 for measure, name in VERDICT_MEASURES if f'swap_{measure}' in v]
+                 for measure, name, _ in VERDICT_MEASURES if f'swap_{measure}' in v]
         console.print(f'{key}: ' + '; '.join(marks))
     console.print(f'{report["pairs"]} pairs in {report["seconds"]} s; written to '
                   f'{report["out_dir"]}')
