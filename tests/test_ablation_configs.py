@@ -191,11 +191,16 @@ def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
                  *_swap_options(cfg)]) == 0
 
 
-def _swap_check():
+def _swap_check_module():
     spec = importlib.util.spec_from_file_location(
         'swap_check', osp.join(ROOT, 'tools', 'analysis', 'swap_check.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _swap_check():
+    module = _swap_check_module()
     return module.main, module.parse_args, module.run
 
 
@@ -223,10 +228,7 @@ def test_swap_check_verdict_measures_and_the_reconstruction_bound():
     """judge(): L1 and colour_L1 lower-is-better, colour_corr higher-is-better (a baseline
     without it, a constant colour, cannot win on it); the self-reconstruction is never a
     baseline, and a loss it shares is reported as bound by the model's fidelity."""
-    spec = importlib.util.spec_from_file_location(
-        'swap_check', osp.join(ROOT, 'tools', 'analysis', 'swap_check.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _swap_check_module()
     m = {'eye1/swap/L1': 0.08, 'eye1/copy_geometry/L1': 0.36, 'eye1/copy_appearance/L1': 0.10,
          'eye1/self_reconstruction/L1': 0.07}
     for meth, l1, col, corr in (('swap', 0.27, 0.11, 0.04), ('copy_geometry', 0.22, 0.12, None),
