@@ -99,6 +99,46 @@ def test_cycle_consistency_loss_value():
     assert CycleConsistencyLoss()(i2, i2).item() == 0.0
 
 
+@pytest.mark.parametrize('cls', [ReconstructionLoss, CycleConsistencyLoss])
+def test_region_weights_weigh_pixels_by_their_label(cls):
+    pred = torch.tensor([[1.0, 2.0], [-1.0, 0.5]]).view(1, 1, 2, 2).repeat(1, 3, 1, 1)
+    target = torch.zeros(1, 3, 2, 2)
+    label = torch.tensor([[[0, 5], [7, 5]]], dtype=torch.uint8)
+    plain = cls()(pred, target).item()
+    assert plain == pytest.approx(4.5 / 4)
+    # irises (5) x10, lips (7) x3, the rest x1; still divided by the number of elements
+    weights = [dict(labels=[5], weight=10.0), dict(labels=7, weight=3.0)]
+    loss = cls(region_weights=weights, loss_weight=2.0)
+    assert loss(pred, target, label=label).item() == pytest.approx(
+        2.0 * (1.0 + 10 * 2.0 + 3 * 1.0 + 10 * 0.5) / 4)
+    # all weights 1: the plain L1; label (B, 1, H, W) is accepted too
+    ones = cls(region_weights=[dict(labels=[5, 7], weight=1.0)])
+    assert ones(pred, target, label=label[:, None]).item() == pytest.approx(plain)
+    summed = cls(region_weights=weights, reduction='sum')(pred, target, label=label)
+    assert summed.item() == pytest.approx(3 * (1.0 + 20.0 + 3.0 + 5.0))
+    # gradients reach pred through the weight
+    p = pred.clone().requires_grad_(True)
+    cls(region_weights=weights)(p, target, label=label).backward()
+    assert p.grad[0, 0, 0, 1].item() == pytest.approx(10 * p.grad[0, 0, 0, 0].item())
+
+
+@pytest.mark.parametrize('cls', [ReconstructionLoss, CycleConsistencyLoss])
+def test_region_weights_errors_name_what_is_wrong(cls):
+    pred, target = torch.ones(2, 3, 4, 4), torch.zeros(2, 3, 4, 4)
+    loss = cls(region_weights=[dict(labels=[5], weight=10.0)])
+    with pytest.raises(ValueError, match='load_labels=True'):
+        loss(pred, target)
+    with pytest.raises(ValueError, match=r'label map is \(2, 4, 5\).*\(2, 4, 4\)'):
+        loss(pred, target, label=torch.zeros(2, 4, 5, dtype=torch.uint8))
+    for bad, match in (([], 'non-empty list'), ([dict(labels=[5])], 'labels=.*weight'),
+                       ([dict(labels=['iris'], weight=1.0)], 'integers 0..255'),
+                       ([dict(labels=[5], weight=-2)], r'region_weights\[0\].weight=-2'),
+                       ([dict(labels=[5], weight=2), dict(labels=[4, 5], weight=3)],
+                        r'\[5\] appear in more than one entry')):
+        with pytest.raises(ValueError, match=match):
+            cls(region_weights=bad)
+
+
 # ---------------------------------------------------------------- GAN
 P = [0.5, 2.0]
 

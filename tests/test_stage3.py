@@ -391,3 +391,57 @@ def test_separate_ddp_wrapping_trains_and_keeps_plain_keys(tmp_path):
             assert len(wrapped.val_step(batch())) == 3
     finally:
         dist.destroy_process_group()
+
+
+def test_region_weights_take_each_crops_label_map():
+    """rec is weighed by I1's label crop, cycle by I2's; a train step runs with labels."""
+    weights = [dict(labels=[5], weight=10.0)]
+
+    def losses(label=None, **overrides):
+        model = build(loss_vgg=None, loss_cycle_vgg=None, **overrides)
+        model.eval()
+        data = model.data_preprocessor(batch(n=3), False)
+        if label is not None:
+            data['label'] = label
+        with torch.no_grad():
+            return model(**data, mode='loss')
+
+    plain = losses()
+    weighted = dict(loss_rec=dict(type='ReconstructionLoss', region_weights=weights),
+                    loss_cycle=dict(type='CycleConsistencyLoss', region_weights=weights))
+    assert build(**weighted).needs_labels and not build().needs_labels
+    outside = losses(torch.zeros(3, RES, RES, dtype=torch.uint8), **weighted)
+    inside = losses(torch.full((3, RES, RES), 5, dtype=torch.uint8), **weighted)
+    for c in COMPONENTS:
+        for k in ('loss_rec', 'loss_cycle'):
+            assert outside[f'{c}/{k}'].item() == pytest.approx(plain[f'{c}/{k}'].item())
+            assert inside[f'{c}/{k}'].item() == pytest.approx(10 * plain[f'{c}/{k}'].item())
+        assert inside[f'{c}/loss_geo'].item() == pytest.approx(plain[f'{c}/loss_geo'].item())
+    # label 5 only on the last sample: I1's term weighs it, the cycle term (target I2 = the
+    # batch rolled by one) weighs sample 0, whose I2 is the last sample
+    last = torch.zeros(3, RES, RES, dtype=torch.uint8)
+    last[2] = 5
+    model = build(loss_vgg=None, loss_cycle_vgg=None, **weighted)
+    out = model.synthesize(*[model.data_preprocessor(batch(n=3), False)[k]
+                             for k in ('photo', 'sketch')], 'eye1', label=last)
+    assert out['label1'][2].eq(5).all() and out['label2'][0].eq(5).all()
+    assert not out['label2'][2].eq(5).any()
+    model.eval()
+    data = model.data_preprocessor(batch(n=3), False)
+    with torch.no_grad():
+        logged = model(**data, label=last, mode='loss')
+        out = model.synthesize(data['photo'], data['sketch'], 'eye1', label=last)
+        by_i2 = model.loss_cycle(out['cycle'], out['i2'], label=out['label2'])
+        by_i1 = model.loss_cycle(out['cycle'], out['i2'], label=out['label1'])
+        rec = model.loss_rec(out['rec'], out['i1'], label=out['label1'])
+    assert logged['eye1/loss_cycle'].item() == pytest.approx(by_i2.item())
+    assert by_i1.item() != pytest.approx(by_i2.item())
+    assert logged['eye1/loss_rec'].item() == pytest.approx(rec.item())
+    with pytest.raises(ValueError, match='load_labels=True'):
+        losses(**weighted)
+    # a train step with label maps in the batch
+    model = build(loss_vgg=None, loss_cycle_vgg=None, **weighted)
+    data = batch(n=3)
+    data['label'] = last
+    logs = model.train_step(data, optim(model))
+    assert torch.isfinite(logs['eye1/loss_rec'])

@@ -177,6 +177,12 @@ class LocalDisentanglement(DeepFaceEditingBase):
                    ('loss_geo', 'loss_cycle', 'loss_cycle_feat', 'loss_cycle_vgg', 'loss_gan'))
 
     @property
+    def needs_labels(self) -> bool:
+        """Whether a pixel term weighs regions of the label map (``region_weights``)."""
+        return any(getattr(getattr(self, k), 'region_weights', None) is not None
+                   for k in ('loss_rec', 'loss_cycle'))
+
+    @property
     def needs_cycle(self) -> bool:
         return any(getattr(self, k) is not None for k in
                    ('loss_cycle', 'loss_cycle_feat', 'loss_cycle_vgg'))
@@ -195,12 +201,15 @@ class LocalDisentanglement(DeepFaceEditingBase):
 
     def synthesize(self, photo: torch.Tensor, sketch: torch.Tensor, comp: str,
                    use_sketch: torch.Tensor | None = None, mix: bool = True,
-                   cycle: bool = True) -> dict[str, torch.Tensor]:
+                   cycle: bool = True, label: torch.Tensor | None = None
+                   ) -> dict[str, torch.Tensor]:
         """The stage-3 images of component ``comp`` for full-face batches ``photo, sketch``.
 
         Returns a dict with ``i1, i2, s1`` (crops), ``code_photo = E_I(I1)``, ``code1 = g1``,
         ``rec = G(g1, E_A(I1))`` and, if asked, ``mix = G(g1, E_A(I2))`` and
         ``cycle = G(E_I(I2), E_A(I_mix))``. ``use_sketch`` (B,) selects ``g1 = E_s(S1)``.
+        ``label`` (full-face label maps ``(B, H, W)``, optional) adds their crops ``label1``
+        and ``label2`` (I2's), for losses with ``region_weights``.
         """
         i1, s1 = self.crop(photo, comp), self.crop(sketch, comp)
         b = i1.shape[0]
@@ -214,6 +223,9 @@ class LocalDisentanglement(DeepFaceEditingBase):
                 code_sketch = self.sketch_encoders[comp](s1)
                 code1 = torch.where(use_sketch[:, None, None, None], code_sketch, code_photo)
         out = dict(i1=i1, i2=self.partner(i1), s1=s1, code_photo=code_photo, code1=code1)
+        if label is not None:
+            out['label1'] = self.crop(label, comp)
+            out['label2'] = self.partner(out['label1'])
         app1 = self.generators(comp, i1, method='enc_style')  # AdaIN parameters of E_A(I1)
         if mix:  # one pass for [I_rec; I_mix]
             images = self.generators(comp, torch.cat([code1, code1]),
@@ -245,14 +257,16 @@ class LocalDisentanglement(DeepFaceEditingBase):
         i1, i2, rec = out['i1'], out['i2'], out['rec']
         mix, cyc = out.get('mix'), out.get('cycle')
         if self.loss_rec is not None:
-            losses[self._key(comp, self.loss_rec)] = self.loss_rec(rec, i1)
+            losses[self._key(comp, self.loss_rec)] = self.loss_rec(
+                rec, i1, **_region_label(self.loss_rec, out, 'label1'))
         if self.loss_vgg is not None:
             losses[self._key(comp, self.loss_vgg)] = self.loss_vgg(rec, i1)
         if self.loss_geo is not None:
             code_mix = self.image_encoders[comp](mix)  # frozen E_I; gradient reaches I_mix
             losses[self._key(comp, self.loss_geo)] = self.loss_geo(code_mix, out['code1'])
         if self.loss_cycle is not None:
-            losses[self._key(comp, self.loss_cycle)] = self.loss_cycle(cyc, i2)
+            losses[self._key(comp, self.loss_cycle)] = self.loss_cycle(
+                cyc, i2, **_region_label(self.loss_cycle, out, 'label2'))
         if self.loss_cycle_vgg is not None:
             losses[self._key(comp, self.loss_cycle_vgg)] = self.loss_cycle_vgg(cyc, i2)
         if self.discriminators is None:
@@ -294,13 +308,14 @@ class LocalDisentanglement(DeepFaceEditingBase):
                                     is_disc=True),
         }
 
-    def _synthesize_all(self, photo, sketch, training: bool) -> dict[str, dict]:
+    def _synthesize_all(self, photo, sketch, training: bool, label=None) -> dict[str, dict]:
         outs = {}
         for c in self.components:
             use_sketch = self.draw_sketch_mask(photo.shape[0], photo.device) if training \
                 else None
             outs[c] = self.synthesize(photo, sketch, c, use_sketch, mix=self.needs_mix,
-                                      cycle=self.needs_cycle)
+                                      cycle=self.needs_cycle,
+                                      label=label if self.needs_labels else None)
         return outs
 
     # ------------------------------------------------------------------ training
@@ -314,7 +329,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
         with g_wrapper.optim_context(self.generators):
             ctx = frozen(self.discriminators) if has_d else contextlib.nullcontext()
             with ctx:
-                outs = self._synthesize_all(photo, sketch, training=True)
+                outs = self._synthesize_all(photo, sketch, training=True,
+                                            label=data.get('label'))
                 g_losses = {}
                 for c in self.components:
                     g_losses.update(self.generator_losses(c, outs[c]))
@@ -332,7 +348,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
         """``'loss'``: every G- and D-side term (no update); ``'predict'``: per-sample swap
         results for metrics; ``'tensor'``: ``{component: {'rec', 'mix', 'cycle'}}``."""
         if mode == 'loss':
-            outs = self._synthesize_all(photo, sketch, training=self.training)
+            outs = self._synthesize_all(photo, sketch, training=self.training,
+                                        label=batch.get('label'))
             losses = {}
             for c in self.components:
                 losses.update(self.generator_losses(c, outs[c]))
@@ -461,6 +478,14 @@ def per_sample_outputs(per_group: dict[str, dict[str, torch.Tensor]], batch_size
         sample.update({k: _item(batch[k], i) for k in SWAP_SAMPLE_KEYS if k in batch})
         outputs.append(sample)
     return outputs
+
+
+def _region_label(loss, out: dict, key: str) -> dict:
+    """``dict(label=out[key])`` for a loss with ``region_weights`` (None when the batch had no
+    label map: the loss then names what is missing), else ``{}``."""
+    if getattr(loss, 'region_weights', None) is None:
+        return {}
+    return dict(label=out.get(key))
 
 
 def _item(value, i: int):

@@ -46,3 +46,71 @@ def check_same_shape(pred: torch.Tensor, target: torch.Tensor, what: str, cls: s
 def l1(pred: torch.Tensor, target: torch.Tensor, reduction: str) -> torch.Tensor:
     """Mean (or summed, or element-wise for ``'none'``) absolute difference."""
     return torch.nn.functional.l1_loss(pred, target, reduction=reduction)
+
+
+def check_region_weights(region_weights, cls: str) -> list[tuple[tuple[int, ...], float]] | None:
+    """``[dict(labels=[5], weight=10.0), ...]`` -> ``[((5,), 10.0), ...]`` (None stays None).
+
+    Each entry gives the pixels whose label-map value is one of ``labels`` the weight
+    ``weight``; a label may appear in one entry only.
+    """
+    if region_weights is None:
+        return None
+    if not isinstance(region_weights, (list, tuple)) or not region_weights:
+        raise ValueError(f'{cls}: region_weights={region_weights!r} must be a non-empty list of '
+                         'dict(labels=[...], weight=w), or None.')
+    out, seen = [], set()
+    for k, entry in enumerate(region_weights):
+        if not isinstance(entry, dict) or set(entry) != {'labels', 'weight'}:
+            raise ValueError(f'{cls}: region_weights[{k}]={entry!r} must be '
+                             'dict(labels=[...], weight=w).')
+        labels = entry['labels']
+        labels = [labels] if isinstance(labels, int) else labels
+        if (not isinstance(labels, (list, tuple)) or not labels or
+                not all(isinstance(v, int) and 0 <= v <= 255 for v in labels)):
+            raise ValueError(f'{cls}: region_weights[{k}].labels={entry["labels"]!r} must be '
+                             'label-map values (integers 0..255).')
+        twice = seen.intersection(labels)
+        if twice:
+            raise ValueError(f'{cls}: region_weights: label(s) {sorted(twice)} appear in more '
+                             'than one entry.')
+        seen.update(labels)
+        out.append((tuple(labels), check_weight(entry['weight'], f'region_weights[{k}].weight',
+                                                cls)))
+    return out
+
+
+def region_weight_map(label: torch.Tensor, region_weights, like: torch.Tensor,
+                      cls: str) -> torch.Tensor:
+    """Per-pixel weights ``(B, 1, H, W)`` from a label map ``(B, H, W)``: the weight of the
+    entry listing the pixel's label, 1 elsewhere."""
+    if not isinstance(label, torch.Tensor):
+        raise ValueError(f'{cls}: region_weights needs the label map of the target (a (B, H, W) '
+                         'tensor), got none: load the data set with load_labels=True.')
+    if label.dim() == 4 and label.shape[1] == 1:
+        label = label[:, 0]
+    if label.dim() != 3 or (like.shape[0], *like.shape[2:]) != tuple(label.shape):
+        raise ValueError(f'{cls}: label map is {tuple(label.shape)}, the images are '
+                         f'{tuple(like.shape)}: expected ({like.shape[0]}, '
+                         f'{", ".join(str(s) for s in like.shape[2:])}).')
+    weight = torch.ones(label.shape, dtype=like.dtype, device=like.device)
+    for labels, w in region_weights:
+        mask = torch.zeros(label.shape, dtype=torch.bool, device=label.device)
+        for v in labels:
+            mask |= label == v
+        weight[mask.to(like.device)] = w
+    return weight[:, None]
+
+
+def weighted_l1(pred: torch.Tensor, target: torch.Tensor, reduction: str,
+                region_weights=None, label: torch.Tensor | None = None,
+                cls: str = 'loss') -> torch.Tensor:
+    """:func:`l1`, each pixel's absolute difference times its region weight when
+    ``region_weights`` is set (still divided by the number of elements for ``'mean'``, so
+    all-ones weights give the plain L1)."""
+    if region_weights is None:
+        return l1(pred, target, reduction)
+    diff = (pred - target).abs() * region_weight_map(label, region_weights, pred, cls)
+    if reduction == 'none':
+        return diff
+    return diff.mean() if reduction == 'mean' else diff.sum()
