@@ -6,8 +6,14 @@ from torch import nn
 
 from facedisentangle.registry import LOSSES
 
-from .utils import (check_loss_name, check_reduction, check_region_weights, check_same_shape,
-                    check_weight, weighted_l1)
+from .utils import (
+    check_loss_name,
+    check_reduction,
+    check_region_weights,
+    check_same_shape,
+    check_weight,
+    weighted_l1,
+)
 
 
 @LOSSES.register_module()
