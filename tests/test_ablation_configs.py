@@ -6,14 +6,22 @@ with the data package's writer; the swap check runs on the trained checkpoint.
 """
 import glob
 import importlib.util
+import json
 import os.path as osp
 
+import h5py
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 
 from facedisentangle.datasets.h5_format import H5FaceWriter
-from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
+from facedisentangle.datasets.synthetic import (
+    APPEARANCE_DIM,
+    GEOMETRY_DIM,
+    Appearance,
+    SyntheticFaces,
+)
 from facedisentangle.engine import FDRunner
 from facedisentangle.engine.checkpoint import safe_load_checkpoint
 from facedisentangle.registry import MODELS
@@ -190,13 +198,53 @@ def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
                  '--out-dir', str(tmp_path / 'swap2'), '--cfg-options',
                  *_swap_options(cfg)]) == 0
 
+    # the linear probe of the appearance codes on the same checkpoint (8 faces fit, 4 scored)
+    probe = _load_tool('appearance_probe')
+    report = probe.run(probe.parse_args([
+        STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5, '--random-reference',
+        '--out', str(tmp_path / 'probe.json'), '--cfg-options', *_swap_options(cfg)]))
+    assert report['fit_faces'] == 8 and report['eval_faces'] == 4
+    assert report['encoders'] == ['trained', 'random']
+    for c in ('eye1', 'nose'):
+        for which in ('trained', 'random'):
+            for g in probe.COLOUR_GROUPS:
+                v = report['r2'][f'{c}/{which}/{g}']
+                assert v is None or v <= 1.0
+    assert json.load(open(tmp_path / 'probe.json'))['r2'] == report['r2']
+    assert '| eye1 | random |' in probe.format_table(report)
 
-def _swap_check_module():
+
+def _load_tool(name: str):
+    """The module of ``tools/analysis/<name>.py``."""
     spec = importlib.util.spec_from_file_location(
-        'swap_check', osp.join(ROOT, 'tools', 'analysis', 'swap_check.py'))
+        name, osp.join(ROOT, 'tools', 'analysis', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _swap_check_module():
+    return _load_tool('swap_check')
+
+
+def test_appearance_probe_ridge_and_colour_factors(synthetic_h5):
+    """R^2 is 1 for a colour the codes hold linearly, about 0 or below for one they do not;
+    the colours are the file's stored appearance factors."""
+    probe = _load_tool('appearance_probe')
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6))
+    y = np.c_[x @ np.array([1.0, -2.0, 0.5, 0, 0, 0]) + 3, rng.normal(size=200)]
+    r2 = probe.ridge_r2(x[:150], y[:150], x[150:], y[150:], ridge=1e-6)
+    assert r2[0] == pytest.approx(1.0, abs=1e-6) and r2[1] < 0.1
+    assert np.isnan(probe.ridge_r2(x[:150], y[:150], x[150:], np.ones((50, 2)), 1.0)).all()
+    photos, seeds = probe.faces(synthetic_h5, 'val', 128, None)
+    assert photos.shape == (4, 3, 128, 128) and photos.dtype == torch.uint8
+    colours, names = probe.appearance_colours(seeds)
+    stored = h5py.File(synthetic_h5, 'r')['appearance'][8:12]
+    fields = list(Appearance.field_names())
+    assert np.allclose(colours, stored[:, [fields.index(n) for n in names]], atol=1e-6)
+    with pytest.raises(ValueError, match='at least 2'):
+        probe.faces(synthetic_h5, 'val', 128, 1)
 
 
 def _swap_check():
