@@ -445,3 +445,39 @@ def test_region_weights_take_each_crops_label_map():
     data['label'] = last
     logs = model.train_step(data, optim(model))
     assert torch.isfinite(logs['eye1/loss_rec'])
+
+
+def test_appearance_shift_moves_what_e_a_reads_in_training_only():
+    model = build(loss_vgg=None, loss_cycle_vgg=None, appearance_shift=2)
+    x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).view(2, 1, 6, 6)
+    torch.manual_seed(1)
+    shifted = model.shift_appearance(x)
+    assert shifted.shape == x.shape
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), mode='reflect')
+    for i in range(2):  # every sample is one of the 25 reflect-padded windows of itself
+        windows = [padded[i, :, dy:dy + 6, dx:dx + 6] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(shifted[i], w) for w in windows)
+    torch.manual_seed(0)
+    assert any(not torch.equal(model.shift_appearance(x), x) for _ in range(5))
+    assert torch.equal(build(loss_vgg=None, loss_cycle_vgg=None).shift_appearance(x), x)
+    with pytest.raises(ValueError, match='smaller than the component crop'):
+        build(appearance_shift=6).shift_appearance(x)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match='appearance_shift must be an integer'):
+            build(appearance_shift=bad)
+
+    # E_A reads shifted images in training (I1, and I_mix for the cycle), never in inference
+    seen = []
+    enc = model.generators['eye1'].enc_style
+    hook = enc.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    data = model.data_preprocessor(batch(n=3), False)
+    i1 = model.crop(data['photo'], 'eye1')
+    torch.manual_seed(3)
+    model.synthesize(data['photo'], data['sketch'], 'eye1', augment=True)
+    assert len(seen) == 2 and not torch.equal(seen[0], i1)
+    seen.clear()
+    model.eval()
+    with torch.no_grad():
+        model(**data, mode='tensor')
+    assert torch.equal(seen[0], i1)
+    hook.remove()

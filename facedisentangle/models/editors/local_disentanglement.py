@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import MODELS
@@ -70,13 +71,18 @@ class LocalDisentanglement(DeepFaceEditingBase):
             are loaded from it and frozen. None keeps them random (tests only; warns).
         sketch_prob: probability that I1's geometry comes from its sketch (default (ours)
             0.5).
+        appearance_shift: in training, every image the appearance encoder reads (I1, and
+            I_mix in the cycle) is first shifted by a random whole number of pixels in
+            ``[-s, s]`` on each axis, per sample (reflect padding); 0 (default) reads them
+            as they are, as the paper. Ours, not in the paper: a code that must reconstruct
+            I1 from a shifted copy cannot tie a region's colour to where the region is.
         loss_*: loss configs (losses registry), see above.
         layout, components, data_preprocessor, init_cfg: see :class:`DeepFaceEditingBase`.
     """
 
     def __init__(self, generator: Mapping, image_encoder: Mapping, sketch_encoder: Mapping,
                  discriminator: Mapping | None = None, stage2_checkpoint: str | None = None,
-                 sketch_prob: float = 0.5,
+                 sketch_prob: float = 0.5, appearance_shift: int = 0,
                  loss_rec: Mapping | None = dict(type='ReconstructionLoss'),  # noqa: B006
                  loss_feat: Mapping | None = dict(type='FeatureMatchingLoss'),  # noqa: B006
                  loss_vgg: Mapping | None = dict(type='PerceptualLoss'),  # noqa: B006
@@ -95,6 +101,11 @@ class LocalDisentanglement(DeepFaceEditingBase):
         if not 0.0 <= float(sketch_prob) <= 1.0:
             raise ValueError(f'{name}: sketch_prob must be in [0, 1], got {sketch_prob!r}')
         self.sketch_prob = float(sketch_prob)
+        if isinstance(appearance_shift, bool) or not isinstance(appearance_shift, int) \
+                or appearance_shift < 0:
+            raise ValueError(f'{name}: appearance_shift must be an integer >= 0 (pixels), got '
+                             f'{appearance_shift!r}')
+        self.appearance_shift = appearance_shift
 
         # The generators are registered first: SubNetworkEMA (EMAHook) needs their parameters
         # to come first in self.parameters().
@@ -201,15 +212,16 @@ class LocalDisentanglement(DeepFaceEditingBase):
 
     def synthesize(self, photo: torch.Tensor, sketch: torch.Tensor, comp: str,
                    use_sketch: torch.Tensor | None = None, mix: bool = True,
-                   cycle: bool = True, label: torch.Tensor | None = None
-                   ) -> dict[str, torch.Tensor]:
+                   cycle: bool = True, label: torch.Tensor | None = None,
+                   augment: bool = False) -> dict[str, torch.Tensor]:
         """The stage-3 images of component ``comp`` for full-face batches ``photo, sketch``.
 
         Returns a dict with ``i1, i2, s1`` (crops), ``code_photo = E_I(I1)``, ``code1 = g1``,
         ``rec = G(g1, E_A(I1))`` and, if asked, ``mix = G(g1, E_A(I2))`` and
         ``cycle = G(E_I(I2), E_A(I_mix))``. ``use_sketch`` (B,) selects ``g1 = E_s(S1)``.
         ``label`` (full-face label maps ``(B, H, W)``, optional) adds their crops ``label1``
-        and ``label2`` (I2's), for losses with ``region_weights``.
+        and ``label2`` (I2's), for losses with ``region_weights``. ``augment`` shifts what the
+        appearance encoder reads by up to ``appearance_shift`` pixels (training only).
         """
         i1, s1 = self.crop(photo, comp), self.crop(sketch, comp)
         b = i1.shape[0]
@@ -226,7 +238,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
         if label is not None:
             out['label1'] = self.crop(label, comp)
             out['label2'] = self.partner(out['label1'])
-        app1 = self.generators(comp, i1, method='enc_style')  # AdaIN parameters of E_A(I1)
+        shift = self.shift_appearance if augment else (lambda x: x)
+        app1 = self.generators(comp, shift(i1), method='enc_style')  # AdaIN params of E_A(I1)
         if mix:  # one pass for [I_rec; I_mix]
             images = self.generators(comp, torch.cat([code1, code1]),
                                      adain_params=torch.cat([app1, self.partner(app1)]))
@@ -235,8 +248,23 @@ class LocalDisentanglement(DeepFaceEditingBase):
             out['rec'] = self.generators(comp, code1, adain_params=app1)
         if mix and cycle:
             out['cycle'] = self.generators(comp, self.partner(code_photo),
-                                           appearance_image=out['mix'])
+                                           appearance_image=shift(out['mix']))
         return out
+
+    def shift_appearance(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` (B, C, H, W) with each sample shifted by its own random ``(dy, dx)`` in
+        ``[-s, s]`` pixels (``s = appearance_shift``), the edges filled by reflection."""
+        s = self.appearance_shift
+        if s == 0:
+            return x
+        b, _, h, w = x.shape
+        if s >= min(h, w):
+            raise ValueError(f'{type(self).__name__}: appearance_shift={s} must be smaller than '
+                             f'the component crop ({h}x{w})')
+        padded = F.pad(x, (s, s, s, s), mode='reflect')
+        offsets = torch.randint(0, 2 * s + 1, (b, 2)).tolist()
+        return torch.stack([padded[i, :, dy:dy + h, dx:dx + w]
+                            for i, (dy, dx) in enumerate(offsets)])
 
     def swap(self, geometry_source: torch.Tensor, appearance_source: torch.Tensor, comp: str,
              from_sketch: bool = False) -> torch.Tensor:
@@ -315,7 +343,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
                 else None
             outs[c] = self.synthesize(photo, sketch, c, use_sketch, mix=self.needs_mix,
                                       cycle=self.needs_cycle,
-                                      label=label if self.needs_labels else None)
+                                      label=label if self.needs_labels else None,
+                                      augment=training)
         return outs
 
     # ------------------------------------------------------------------ training
