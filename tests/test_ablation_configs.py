@@ -202,11 +202,15 @@ def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
     probe = _load_tool('appearance_probe')
     report = probe.run(probe.parse_args([
         STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5, '--random-reference',
-        '--out', str(tmp_path / 'probe.json'), '--cfg-options', *_swap_options(cfg)]))
+        '--supervised-steps', '2', '--out', str(tmp_path / 'probe.json'),
+        '--cfg-options', *_swap_options(cfg)]))
     assert report['fit_faces'] == 8 and report['eval_faces'] == 4
-    assert report['encoders'] == ['trained', 'random']
+    rows = ['trained', 'random', 'trained+supervised', 'random+supervised', 'region mean']
+    assert report['encoders'] == rows
+    # the supervised copies are copies: the checkpoint's encoder is what the probe measured
+    assert report['r2']['eye1/trained/skin_r'] != report['r2']['eye1/trained+supervised/skin_r']
     for c in ('eye1', 'nose'):
-        for which in ('trained', 'random'):
+        for which in rows:
             for g in probe.COLOUR_GROUPS:
                 v = report['r2'][f'{c}/{which}/{g}']
                 assert v is None or v <= 1.0
@@ -237,8 +241,9 @@ def test_appearance_probe_ridge_and_colour_factors(synthetic_h5):
     r2 = probe.ridge_r2(x[:150], y[:150], x[150:], y[150:], ridge=1e-6)
     assert r2[0] == pytest.approx(1.0, abs=1e-6) and r2[1] < 0.1
     assert np.isnan(probe.ridge_r2(x[:150], y[:150], x[150:], np.ones((50, 2)), 1.0)).all()
-    photos, seeds = probe.faces(synthetic_h5, 'val', 128, None)
+    photos, seeds, labels = probe.faces(synthetic_h5, 'val', 128, None)
     assert photos.shape == (4, 3, 128, 128) and photos.dtype == torch.uint8
+    assert labels.shape == (4, 128, 128)
     colours, names = probe.appearance_colours(seeds)
     stored = h5py.File(synthetic_h5, 'r')['appearance'][8:12]
     fields = list(Appearance.field_names())

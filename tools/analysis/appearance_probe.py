@@ -16,8 +16,17 @@ does not hold it is the encoder's, or its training signal's). Colours that never
 crop (lips in an eye crop) stay near 0 and are a sanity check.
 
 ``--random-reference`` adds the same probe of a freshly initialised appearance encoder (same
-config, seed 0): what the architecture's random features already carry. Writes
-``appearance_probe.json`` (default: next to the checkpoint) and prints a table.
+config, seed 0): what the architecture's random features already carry.
+
+``--supervised-steps N`` asks how well the encoder *can* hold the colours: a copy of each
+encoder (the trained one, and the random one with ``--random-reference``) is trained for N
+Adam steps (batch 32, learning rate 1e-3) with a linear head to predict all the colours
+directly (mean squared error on standardised colours) from the fit faces, and scored the same
+way (rows ``trained+supervised``, ``random+supervised``). Compare with what the pixels hold:
+row ``region mean``, the probe fitted on each face's true mean colour of every labelled
+region in the crop (label maps needed; skipped without them).
+
+Writes ``appearance_probe.json`` (default: next to the checkpoint) and prints a table.
 """
 from __future__ import annotations
 
@@ -51,6 +60,9 @@ def parse_args(argv=None):
     p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--random-reference', action='store_true',
                    help='also probe a randomly initialised appearance encoder')
+    p.add_argument('--supervised-steps', type=int, default=0,
+                   help='also train copies of the encoders N steps to predict the colours '
+                        'directly (default 0: no)')
     p.add_argument('--out', help='JSON file (default: appearance_probe.json beside the '
                                  'checkpoint)')
     p.add_argument('--threads', type=int, default=1, help='CPU threads (torch)')
@@ -61,6 +73,8 @@ def parse_args(argv=None):
         p.error('--max-fit must be >= 2')
     if args.ridge < 0:
         p.error('--ridge must be >= 0')
+    if args.supervised_steps < 0:
+        p.error('--supervised-steps must be >= 0')
     return args
 
 
@@ -85,15 +99,20 @@ def appearance_colours(seeds) -> tuple[np.ndarray, list[str]]:
 
 
 def faces(data: str, split: str, resolution: int, limit: int | None):
-    """Photos ``(N, 3, H, W)`` uint8 and appearance seeds of ``split`` (first ``limit``)."""
+    """Photos ``(N, 3, H, W)`` uint8, appearance seeds and label maps ``(N, H, W)`` (None when
+    the file has none) of ``split`` (its first ``limit`` faces)."""
+    import h5py
+
     from facedisentangle.datasets import FaceH5Dataset
 
-    ds = FaceH5Dataset(data, split=split, resolution=resolution,
+    with h5py.File(data, 'r') as f:
+        has_labels = 'labels' in f
+    ds = FaceH5Dataset(data, split=split, resolution=resolution, load_labels=has_labels,
                        indices=None if limit is None else limit)
     if len(ds) < 2:
         raise ValueError(f'appearance_probe: split {split!r} of {data} has {len(ds)} faces; '
                          'the probe needs at least 2')
-    photos, seeds = [], []
+    photos, seeds, labels = [], [], []
     for k in range(len(ds)):
         sample = ds[k]
         if 'appearance_seed' not in sample:
@@ -101,19 +120,57 @@ def faces(data: str, split: str, resolution: int, limit: int | None):
                              'synthetic faces (tools/dataset_converters/synthetic_faces.py)')
         photos.append(sample['photo'])
         seeds.append(sample['appearance_seed'])
-    return torch.stack(photos), seeds
+        if has_labels:
+            labels.append(sample['label'])
+    return torch.stack(photos), seeds, torch.stack(labels) if has_labels else None
+
+
+def _crops(model, comp: str, photos: torch.Tensor) -> torch.Tensor:
+    return model.crop(photos.float() / 127.5 - 1.0, comp)
 
 
 @torch.no_grad()
 def appearance_codes(model, comp: str, photos: torch.Tensor, batch_size: int,
-                     generator=None) -> np.ndarray:
-    """``E_A(I_c)`` pooled vectors ``(N, style_dim)`` of the full-face uint8 ``photos``."""
-    g = generator if generator is not None else model.generators[comp]
+                     encoder=None) -> np.ndarray:
+    """``E_A(I_c)`` pooled vectors ``(N, style_dim)`` of the full-face uint8 ``photos``
+    (``encoder``: another appearance encoder than the model's)."""
+    enc = encoder if encoder is not None else model.generators[comp].enc_style
     out = []
     for b in range(0, photos.shape[0], batch_size):
-        crop = model.crop(photos[b:b + batch_size].float() / 127.5 - 1.0, comp)
-        out.append(g.encode_appearance(crop).double().cpu().numpy())
+        out.append(enc.encode(_crops(model, comp, photos[b:b + batch_size])).double().numpy())
     return np.concatenate(out)
+
+
+def region_means(model, comp: str, photos: torch.Tensor, labels: torch.Tensor,
+                 values: list[int]) -> np.ndarray:
+    """Per face: the mean colour of each label value in the crop (0 where absent) and the
+    value's share of the crop's pixels, ``(N, 4 * len(values))``."""
+    img = (_crops(model, comp, photos).double() + 1) / 2
+    lab = model.crop(labels, comp)
+    feats = []
+    for v in values:
+        m = (lab == v).double()[:, None]
+        area = m.sum((2, 3))
+        feats += [(img * m).sum((2, 3)) / area.clamp(min=1), area / m[0, 0].numel()]
+    return torch.cat(feats, 1).numpy()
+
+
+def train_supervised(model, comp: str, encoder, photos: torch.Tensor, y: np.ndarray,
+                     steps: int, seed: int = 0):
+    """A copy of ``encoder`` trained ``steps`` Adam steps (batch 32, lr 1e-3) with a linear
+    head to predict the standardised colours ``y`` of ``photos``; returns the copy."""
+    torch.manual_seed(seed)
+    enc = copy.deepcopy(encoder).train().requires_grad_(True)
+    target = torch.from_numpy((y - y.mean(0)) / np.maximum(y.std(0), 1e-8)).float()
+    head = torch.nn.Linear(enc.style_dim, target.shape[1])
+    opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-3)
+    for _ in range(steps):
+        idx = torch.randint(0, photos.shape[0], (min(32, photos.shape[0]),))
+        loss = ((head(enc.encode(_crops(model, comp, photos[idx]))) - target[idx]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return enc.eval().requires_grad_(False)
 
 
 def ridge_r2(x_fit, y_fit, x_eval, y_eval, ridge: float) -> np.ndarray:
@@ -128,6 +185,15 @@ def ridge_r2(x_fit, y_fit, x_eval, y_eval, ridge: float) -> np.ndarray:
     sst = ((y_eval - y_eval.mean(0)) ** 2).sum(0)
     sse = ((pred - y_eval) ** 2).sum(0)
     return np.where(sst > 0, 1.0 - sse / np.maximum(sst, 1e-300), np.nan)
+
+
+def _record(r2: dict, key: str, names: list[str], scores: np.ndarray) -> None:
+    for name, v in zip(names, scores):
+        r2[f'{key}/{name}'] = None if np.isnan(v) else round(float(v), 4)
+    for g in COLOUR_GROUPS:
+        vals = [r2[f'{key}/{g}_{ch}'] for ch in 'rgb']
+        vals = [v for v in vals if v is not None]
+        r2[f'{key}/{g}'] = round(float(np.mean(vals)), 4) if vals else None
 
 
 def run(args) -> dict:
@@ -147,35 +213,41 @@ def run(args) -> dict:
     model = _load_swap_check().build_model(cfg, args.checkpoint, 'cpu')
     data = args.data or cfg.test_dataloader.dataset.ann_file
     res = model.layout.resolution
-    fit_photos, fit_seeds = faces(data, args.fit_split, res, args.max_fit)
-    eval_photos, eval_seeds = faces(data, args.eval_split, res, None)
+    fit_photos, fit_seeds, fit_labels = faces(data, args.fit_split, res, args.max_fit)
+    eval_photos, eval_seeds, eval_labels = faces(data, args.eval_split, res, None)
     y_fit, names = appearance_colours(fit_seeds)
     y_eval, _ = appearance_colours(eval_seeds)
 
-    encoders = {'trained': None}
-    if args.random_reference:
-        encoders['random'] = 'random'
+    rows: list[str] = []
     r2 = {}
     for comp in model.components:
-        for which in encoders:
-            gen = None
-            if which == 'random':  # the same network, re-initialised as a fresh run's
-                torch.manual_seed(0)
-                gen = copy.deepcopy(model.generators[comp])
-                gen.init_weights()
-            x_fit = appearance_codes(model, comp, fit_photos, args.batch_size, gen)
-            x_eval = appearance_codes(model, comp, eval_photos, args.batch_size, gen)
-            scores = ridge_r2(x_fit, y_fit, x_eval, y_eval, args.ridge)
-            for name, v in zip(names, scores):
-                r2[f'{comp}/{which}/{name}'] = None if np.isnan(v) else round(float(v), 4)
-            for g in COLOUR_GROUPS:
-                vals = [r2[f'{comp}/{which}/{g}_{ch}'] for ch in 'rgb']
-                vals = [v for v in vals if v is not None]
-                r2[f'{comp}/{which}/{g}'] = round(float(np.mean(vals)), 4) if vals else None
+        encoders = {'trained': model.generators[comp].enc_style}
+        if args.random_reference:  # the same network, re-initialised as a fresh run's
+            torch.manual_seed(0)
+            encoders['random'] = copy.deepcopy(model.generators[comp])
+            encoders['random'].init_weights()
+            encoders['random'] = encoders['random'].enc_style
+        if args.supervised_steps:
+            for which in list(encoders):
+                encoders[f'{which}+supervised'] = train_supervised(
+                    model, comp, encoders[which], fit_photos, y_fit, args.supervised_steps)
+        feats = {w: (appearance_codes(model, comp, fit_photos, args.batch_size, e),
+                     appearance_codes(model, comp, eval_photos, args.batch_size, e))
+                 for w, e in encoders.items()}
+        if fit_labels is not None:
+            values = sorted(set(model.crop(fit_labels, comp).unique().tolist()))
+            feats['region mean'] = (region_means(model, comp, fit_photos, fit_labels, values),
+                                    region_means(model, comp, eval_photos, eval_labels, values))
+        for which, (x_fit, x_eval) in feats.items():
+            _record(r2, f'{comp}/{which}', names,
+                    ridge_r2(x_fit, y_fit, x_eval, y_eval, args.ridge))
+            if which not in rows:
+                rows.append(which)
     report = dict(config=args.config, checkpoint=args.checkpoint, data=data,
                   fit_split=args.fit_split, eval_split=args.eval_split,
                   fit_faces=len(fit_seeds), eval_faces=len(eval_seeds), ridge=args.ridge,
-                  components=list(model.components), encoders=list(encoders), r2=r2)
+                  supervised_steps=args.supervised_steps,
+                  components=list(model.components), encoders=rows, r2=r2)
     out = args.out or osp.join(osp.dirname(osp.abspath(args.checkpoint)),
                                'appearance_probe.json')
     with open(out, 'w') as f:
