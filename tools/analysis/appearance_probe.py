@@ -38,7 +38,7 @@ import sys
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
@@ -197,20 +197,7 @@ def _record(r2: dict, key: str, names: list[str], scores: np.ndarray) -> None:
 
 
 def run(args) -> dict:
-    from mmengine.registry import init_default_scope
-
-    from facedisentangle.utils import register_all_modules
-
-    torch.set_num_threads(args.threads)
-    register_all_modules(init_default_scope=False)
-    init_default_scope('facedisentangle')
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'appearance_probe: {what} file {path!r} not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    model = _load_swap_check().build_model(cfg, args.checkpoint, 'cpu')
+    cfg, model = _load_swap_check().load_config_and_model(args, 'appearance_probe')
     data = args.data or cfg.test_dataloader.dataset.ann_file
     res = model.layout.resolution
     fit_photos, fit_seeds, fit_labels = faces(data, args.fit_split, res, args.max_fit)

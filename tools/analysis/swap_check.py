@@ -134,13 +134,11 @@ def pair_dataset(data: str, split: str, resolution: int, num_pairs: int | None, 
     return ds
 
 
-def run(args) -> dict:
-    from mmengine.dataset import default_collate
+def load_config_and_model(args, tool: str, device: str = 'cpu', raw_weights: bool = False):
+    """Register the modules, check ``args.config`` / ``args.checkpoint`` exist, load the config
+    (with ``args.cfg_options``) and build the stage-3 model from the checkpoint."""
     from mmengine.registry import init_default_scope
 
-    from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
-    from facedisentangle.evaluation import SwapGroundTruthMetric
-    from facedisentangle.evaluation.functional.color_transfer import lab_color_transfer
     from facedisentangle.utils import register_all_modules
 
     torch.set_num_threads(args.threads)
@@ -148,11 +146,21 @@ def run(args) -> dict:
     init_default_scope('facedisentangle')
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
-            raise FileNotFoundError(f'swap_check: {what} file {path!r} not found')
+            raise FileNotFoundError(f'{tool}: {what} file {path!r} not found')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = build_model(cfg, args.checkpoint, args.device, args.raw_weights)
+    return cfg, build_model(cfg, args.checkpoint, device, raw_weights)
+
+
+def run(args) -> dict:
+    from mmengine.dataset import default_collate
+
+    from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
+    from facedisentangle.evaluation import SwapGroundTruthMetric
+    from facedisentangle.evaluation.functional.color_transfer import lab_color_transfer
+
+    cfg, model = load_config_and_model(args, 'swap_check', args.device, args.raw_weights)
     components = model.components
     data = args.data or cfg.test_dataloader.dataset.ann_file
     ds = pair_dataset(data, args.split, model.layout.resolution, args.num_pairs, args.seed)
