@@ -127,6 +127,8 @@ ABLATION_REMOVES = {
                                    'loss_gan_d_real', 'loss_gan_d_fake'},
     'ld_hinge_synthetic-128.py': set(),
     'ld_no-vgg_synthetic-128.py': set(),
+    'ld_iris-weighted_synthetic-128.py': set(),
+    'ld_appearance-shift_synthetic-128.py': set(),
 }
 BASE_TERMS = {'loss_rec', 'loss_geo', 'loss_cycle', 'loss_feat', 'loss_cycle_feat',
               'loss_gan_g', 'loss_gan_d_real', 'loss_gan_d_fake'}
@@ -143,6 +145,12 @@ def test_ablation_trains_through_the_runner(path, synthetic_h5, tmp_path):
     assert osp.isfile(osp.join(tmp_path, 'iter_2.pth'))
     if name == 'ld_hinge_synthetic-128.py':
         assert runner.model.loss_gan.gan_type == 'hinge'
+    # the region weights trained on the label maps (without them the first step would stop)
+    weighted = name == 'ld_iris-weighted_synthetic-128.py'
+    assert runner.model.needs_labels == weighted
+    if weighted:
+        assert runner.model.loss_cycle.region_weights == [((5,), 10.0)]
+    assert runner.model.appearance_shift == (4 if 'shift' in name else 0)
 
 
 def test_stage2_then_stage3_with_ema_and_swap_check(synthetic_h5, tmp_path):
