@@ -86,7 +86,8 @@ def region_weight_map(label: torch.Tensor, region_weights, like: torch.Tensor,
     entry listing the pixel's label, 1 elsewhere."""
     if not isinstance(label, torch.Tensor):
         raise ValueError(f'{cls}: region_weights needs the label map of the target (a (B, H, W) '
-                         'tensor), got none: load the data set with load_labels=True.')
+                         'tensor), got none. Stage 3 (LocalDisentanglement) passes it when the '
+                         'train data set has load_labels=True; the other stages pass none.')
     if label.dim() == 4 and label.shape[1] == 1:
         label = label[:, 0]
     if label.dim() != 3 or (like.shape[0], *like.shape[2:]) != tuple(label.shape):
