@@ -175,10 +175,18 @@ def train_supervised(model, comp: str, encoder, photos: torch.Tensor, y: np.ndar
 
 def ridge_r2(x_fit, y_fit, x_eval, y_eval, ridge: float) -> np.ndarray:
     """R^2 per column of ``y_eval`` of a ridge fit on ``(x_fit, y_fit)`` (codes standardised
-    with the fit set's statistics; intercept not penalised)."""
+    with the fit set's statistics; intercept not penalised).
+
+    A feature that hardly varies over the fit set (a ReLU unit that fires for a few faces) is
+    divided by at least 5% of the median feature spread, not by its own, and the eval
+    features are clipped to the fit set's range: otherwise an eval face on which such a unit
+    fires lands hundreds of standard deviations out and the linear fit extrapolates wildly.
+    """
     mu, sd = x_fit.mean(0), x_fit.std(0)
-    sd[sd < 1e-8] = 1.0
-    xf, xe = (x_fit - mu) / sd, (x_eval - mu) / sd
+    spread = sd[sd > 1e-12]
+    sd = np.maximum(sd, 0.05 * np.median(spread) if spread.size else 1.0)
+    xf = (x_fit - mu) / sd
+    xe = np.clip((x_eval - mu) / sd, xf.min(0), xf.max(0))
     ym = y_fit.mean(0)
     w = np.linalg.solve(xf.T @ xf + ridge * np.eye(xf.shape[1]), xf.T @ (y_fit - ym))
     pred = xe @ w + ym
