@@ -131,13 +131,12 @@ def _crops(model, comp: str, photos: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def appearance_codes(model, comp: str, photos: torch.Tensor, batch_size: int,
-                     encoder=None) -> np.ndarray:
-    """``E_A(I_c)`` pooled vectors ``(N, style_dim)`` of the full-face uint8 ``photos``
-    (``encoder``: another appearance encoder than the model's)."""
-    enc = encoder if encoder is not None else model.generators[comp].enc_style
+                     encoder) -> np.ndarray:
+    """``encoder``'s pooled appearance vectors ``(N, style_dim)`` of the ``comp`` crops of
+    the full-face uint8 ``photos``."""
     out = []
     for b in range(0, photos.shape[0], batch_size):
-        out.append(enc.encode(_crops(model, comp, photos[b:b + batch_size])).double().numpy())
+        out.append(encoder.encode(_crops(model, comp, photos[b:b + batch_size])).double().numpy())
     return np.concatenate(out)
 
 
@@ -218,10 +217,10 @@ def run(args) -> dict:
     for comp in model.components:
         encoders = {'trained': model.generators[comp].enc_style}
         if args.random_reference:  # the same network, re-initialised as a fresh run's
-            torch.manual_seed(0)
-            encoders['random'] = copy.deepcopy(model.generators[comp])
-            encoders['random'].init_weights()
-            encoders['random'] = encoders['random'].enc_style
+            torch.manual_seed(0)   # (the generator's init_weights sets E_A's own init)
+            fresh = copy.deepcopy(model.generators[comp])
+            fresh.init_weights()
+            encoders['random'] = fresh.enc_style
         if args.supervised_steps:
             for which in list(encoders):
                 encoders[f'{which}+supervised'] = train_supervised(

@@ -96,9 +96,7 @@ def region_weight_map(label: torch.Tensor, region_weights, like: torch.Tensor,
                          f'{", ".join(str(s) for s in like.shape[2:])}).')
     weight = torch.ones(label.shape, dtype=like.dtype, device=like.device)
     for labels, w in region_weights:
-        mask = torch.zeros(label.shape, dtype=torch.bool, device=label.device)
-        for v in labels:
-            mask |= label == v
+        mask = torch.isin(label, torch.tensor(labels, dtype=label.dtype, device=label.device))
         weight[mask.to(like.device)] = w
     return weight[:, None]
 
