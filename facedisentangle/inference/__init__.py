@@ -8,6 +8,7 @@ from .config_text import ConfigTextError, literal_config
 from .export import export_inference_checkpoint
 from .images import InputImageError, load_images
 from .incremental_fusion import IncrementalFusion
+from .manifold_projection import barycentric_weights, nearest_neighbours, project_vectors
 from .model import DeepFaceEditingInference
 from .precision import AUTO_PRECISION, ExecutionForm, parse_form, resolve_precision
 from .result_cache import ResultCache, tensor_digest
@@ -18,5 +19,6 @@ __all__ = [
     'EXPORT_FORMAT', 'EXPORT_VERSION', 'ExecutionForm', 'IncrementalFusion', 'InferenceSpec',
     'InputImageError', 'NetworkEntry', 'ResultCache', 'export_inference_checkpoint',
     'literal_config', 'load_images', 'load_network_state', 'parse_form', 'read_spec',
+    'barycentric_weights', 'nearest_neighbours', 'project_vectors',
     'resolve_precision', 'tensor_digest',
 ]
