@@ -8,16 +8,24 @@
                                      --what appearance -o frames/
     python tools/edit.py reconstruct -c MODEL --input photos/ -o recon/
     python tools/edit.py to-sketch   -c MODEL --input A.png -o sketch.png --grid
+    python tools/edit.py cache [--clear]      # size of the converted-weights cache / empty it
 
 ``MODEL`` is an export file (tools/export.py, tools/convert_official_weights.py), a stage-4
-checkpoint or a work directory. Any image argument may be a folder: its images are processed
+checkpoint or a work directory; without ``-c``, the synthetic-128 model shipped in the package
+(facedisentangle/model_zoo). Any image argument may be a folder: its images are processed
 one by one (two folders are paired by file name; a single file is used with every image of a
 folder), with a progress bar, in batches of ``--batch-size``. ``-o`` is a PNG file for a single
 result, otherwise a folder. ``--grid`` also writes ``<name>_grid.png``: the inputs and the
-result side by side (interpolate: both inputs, then the frames). See docs/editing.md.
+result side by side (interpolate: both inputs, then the frames). ``--align``: photos are first
+aligned like ``tools/prepare_data.py --align`` (in-the-wild photos). See docs/editing.md.
 
-A missing file, an unreadable image or a checkpoint of the wrong kind stops with a one-line
-error naming it and exit code 2.
+No input is ever overwritten: an output path equal to an input, or an output folder that is
+an input folder, is refused unless ``--overwrite`` is given.
+
+Exit codes: 0 done; 2 a one-line error naming the file (a missing file, an unreadable image or
+one without a face with a single input, a checkpoint of the wrong kind, an output that would
+overwrite an input); 1 a folder run that wrote every usable result and then listed, each with
+its reason, the inputs it could not use.
 """
 from __future__ import annotations
 
@@ -36,13 +44,27 @@ class EditError(Exception):
     """A user error reported as one line with exit code 2."""
 
 
+#: errors of one input (reported per image in a folder run, exit code 2 for a single one)
+def input_errors() -> tuple[type[BaseException], ...]:
+    from facedisentangle.inference import InputImageError
+
+    return InputImageError, FileNotFoundError
+
+
 # ------------------------------------------------------------------------------ arguments
 def parse_args(argv=None):
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument('-c', '--checkpoint', required=True,
-                        help='export file, stage-4 checkpoint or work directory')
+    common.add_argument('-c', '--checkpoint', default=None,
+                        help='export file, stage-4 checkpoint or work directory (default: the '
+                             'synthetic-128 model shipped in the package)')
     common.add_argument('-o', '--out', required=True,
                         help='output PNG (single result) or folder')
+    common.add_argument('--overwrite', action='store_true',
+                        help='allow an output path equal to an input, or writing into an input '
+                             'folder (refused by default)')
+    common.add_argument('--align', action='store_true',
+                        help='align photos (not sketches) like prepare_data.py --align: for '
+                             'in-the-wild photos (needs pip install -e .[align])')
     common.add_argument('--grid', action='store_true',
                         help='also write <name>_grid.png: inputs and result side by side')
     common.add_argument('--precision', default='auto',
@@ -90,6 +112,13 @@ def parse_args(argv=None):
     p = sub.add_parser('to-sketch', parents=[common], help='the sketch of a photo')
     p.add_argument('--input', required=True, help='photo file or folder')
     p.add_argument('--method', choices=['auto', 'decoder', 'generator'], default='auto')
+    p = sub.add_parser('cache', help='size of the converted-weights cache, or --clear it')
+    p.add_argument('--info', action='store_true', help='list the files and their sizes '
+                                                      '(the default)')
+    p.add_argument('--clear', action='store_true', help='delete every converted copy (always '
+                                                       'safe: a later load converts again)')
+    p.add_argument('--dir', default=None, help='cache folder (default: $FACEDISENTANGLE_CACHE_'
+                                               'DIR or ~/.cache/facedisentangle/converted)')
     return ap.parse_args(argv)
 
 
@@ -142,15 +171,53 @@ def save(image, path: Path) -> None:
     Image.fromarray(image).save(path)
 
 
-def grid_image(inputs: list, result, resolution: int):
-    """Inputs (read and resized like the model reads them) and results side by side."""
+def grid_image(editor, inputs: list[tuple[Path, bool]], result):
+    """Inputs (as the model reads them: resized or aligned) and results side by side."""
     import numpy as np
 
-    from facedisentangle.inference.images import fit_resolution, read_rgb
-
-    tiles = [fit_resolution(read_rgb(p)[0], resolution, str(p)) for p in inputs]
+    tiles = [editor.prepare(p, photo) for p, photo in inputs]
     results = result if isinstance(result, list) else [result]
     return np.concatenate(tiles + results, axis=1)
+
+
+def result_paths(args, job: dict, single: bool) -> list[Path]:
+    """Every file a job writes: its result(s), then its grid with ``--grid``."""
+    if args.command == 'interpolate':
+        paths = [output_path(args.out, f"{job['name']}_{i:02d}", False)
+                 for i in range(args.steps)]
+    else:
+        paths = [output_path(args.out, job['name'], single)]
+    if args.grid:
+        name = job['name'] if args.command == 'interpolate' else paths[0].stem
+        paths.append(paths[0].with_name(f'{name}_grid.png'))
+    return paths
+
+
+def input_folders(args) -> list[str]:
+    keys = {'swap': ('geometry', 'appearance'), 'sketch2face': ('sketch', 'appearance'),
+            'mix': ('base',), 'interpolate': ('a', 'b')}.get(args.command, ('input',))
+    return [getattr(args, k) for k in keys if Path(getattr(args, k)).is_dir()]
+
+
+def check_overwrite(args, jobs: list[dict], single: bool) -> None:
+    """Refuse (EditError) an output that is an input file, or an output folder that is an
+    input folder, unless ``--overwrite``."""
+    if args.overwrite:
+        return
+    real = os.path.realpath
+    out_dir = Path(args.out) if not (single and Path(args.out).suffix.lower() in IMAGE_EXTS) \
+        else None
+    for folder in input_folders(args):
+        if out_dir is not None and real(out_dir) == real(folder):
+            raise EditError(f'{args.out}: the output folder is the input folder {folder}; the '
+                            'results would mix with (or replace) the inputs: choose another -o, '
+                            'or pass --overwrite')
+    inputs = {real(p): p for job in jobs for p, _ in job['inputs']}
+    for job in jobs:
+        for path in result_paths(args, job, single):
+            if real(path) in inputs:
+                raise EditError(f'{path}: would overwrite the input {inputs[real(path)]}; '
+                                'choose another -o, or pass --overwrite')
 
 
 def stem(p: Path) -> str:
@@ -159,14 +226,16 @@ def stem(p: Path) -> str:
 
 # ------------------------------------------------------------------------------ commands
 def build_jobs(args) -> list[dict]:
-    """``[{'name', 'inputs' (for the grid), 'call' kwargs}]`` per result."""
+    """``[{'name', 'inputs' ((path, is a photo) for the grid), 'call' kwargs}]`` per result."""
     cmd = args.command
     if cmd in ('swap', 'sketch2face'):
         geo_key = 'geometry' if cmd == 'swap' else 'sketch'
+        geo_photo = cmd == 'swap' and args.geometry_from == 'photo'
         pairs = pair_sources({'geometry': getattr(args, geo_key),
                               'appearance': args.appearance})
         return [dict(name=f"{stem(p['geometry'])}__{stem(p['appearance'])}",
-                     inputs=[p['geometry'], p['appearance']], call=p) for p in pairs]
+                     inputs=[(p['geometry'], geo_photo), (p['appearance'], True)], call=p)
+                for p in pairs]
     if cmd == 'mix':
         for comp, geo, app in args.part:
             for f in (geo, app):
@@ -174,15 +243,16 @@ def build_jobs(args) -> list[dict]:
                     raise EditError(f'{f}: no such file')
         bases = list_images(args.base) or [Path(args.base)]
         parts = {comp: (Path(g), Path(a)) for comp, g, a in args.part}
-        return [dict(name=f'{stem(b)}__mix', inputs=[b, *[p for ga in parts.values()
-                                                          for p in ga]],
+        geo_photo = args.geometry_from == 'photo'
+        part_inputs = [x for g, a in parts.values() for x in ((g, geo_photo), (a, True))]
+        return [dict(name=f'{stem(b)}__mix', inputs=[(b, True), *part_inputs],
                      call=dict(base=b, parts=parts)) for b in bases]
     if cmd == 'interpolate':
         pairs = pair_sources({'a': args.a, 'b': args.b})
-        return [dict(name=f"{stem(p['a'])}__{stem(p['b'])}", inputs=[p['a'], p['b']], call=p)
-                for p in pairs]
+        return [dict(name=f"{stem(p['a'])}__{stem(p['b'])}",
+                     inputs=[(p['a'], True), (p['b'], True)], call=p) for p in pairs]
     files = list_images(args.input) or [Path(args.input)]
-    return [dict(name=stem(f), inputs=[f], call=dict(image=f)) for f in files]
+    return [dict(name=stem(f), inputs=[(f, True)], call=dict(image=f)) for f in files]
 
 
 def run_batch(editor, args, jobs: list[dict]) -> list:
@@ -208,66 +278,115 @@ def run_batch(editor, args, jobs: list[dict]) -> list:
     return editor.to_sketch([c['image'] for c in calls], method=args.method)
 
 
-def write_results(args, job: dict, result, single: bool, resolution: int) -> list[Path]:
-    written = []
-    if args.command == 'interpolate':
-        for i, frame in enumerate(result):
-            path = output_path(args.out, f"{job['name']}_{i:02d}", False)
-            save(frame, path)
-            written.append(path)
-    else:
-        path = output_path(args.out, job['name'], single)
-        save(result, path)
-        written.append(path)
+def write_results(editor, args, job: dict, result, single: bool) -> list[Path]:
+    paths = result_paths(args, job, single)
+    frames = result if args.command == 'interpolate' else [result]
+    for frame, path in zip(frames, paths):
+        save(frame, path)
     if args.grid:
-        name = job['name'] if args.command == 'interpolate' else written[0].stem
-        grid_path = written[0].with_name(f'{name}_grid.png')
-        save(grid_image(job['inputs'], result, resolution), grid_path)
-        written.append(grid_path)
-    return written
+        save(grid_image(editor, job['inputs'], result), paths[-1])
+    return paths
 
 
-def run(args) -> list[Path]:
-    jobs = build_jobs(args)
+def shared_inputs(jobs: list[dict]) -> list[tuple[Path, bool]]:
+    """Inputs used by every job of a folder run (a file next to a folder, mix parts)."""
+    if len(jobs) < 2:
+        return []
+    common = set(jobs[0]['inputs'])
+    for job in jobs[1:]:
+        common &= set(job['inputs'])
+    return [x for x in jobs[0]['inputs'] if x in common]
+
+
+def load_editor(args):
     import torch
-    from rich.progress import Progress
 
     from facedisentangle.apis import FaceEditor
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        from facedisentangle.model_zoo import default_checkpoint
+
+        checkpoint = default_checkpoint()
     convert_cache = {None: None, 'off': False}.get(args.convert_cache, args.convert_cache)
-    editor = FaceEditor.from_checkpoint(args.checkpoint, device=args.device,
+    editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
                                         precision=args.precision, low_memory=args.low_memory,
-                                        convert_cache=convert_cache)
+                                        convert_cache=convert_cache, align=args.align)
+    # every input of a batch (and its mix parts) stays remembered until its grid is written
+    editor.reader.memo_size = max(editor.reader.memo_size, 4 * max(1, args.batch_size) + 16)
+    return editor
+
+
+def run(args) -> tuple[list[Path], list[str], int]:
+    """Edit every job; returns (files written, messages of the inputs that could not be used,
+    number of jobs). A single job raises instead of listing."""
+    jobs = build_jobs(args)
     single = len(jobs) == 1
+    check_overwrite(args, jobs, single)
+    from rich.progress import Progress
+
+    editor = load_editor(args)
+    for path, photo in shared_inputs(jobs):  # a bad shared file fails every job: stop now
+        editor.prepare(path, photo)
+    errors = input_errors()
     written: list[Path] = []
+    failed: list[str] = []
+    step = max(1, args.batch_size)
     with Progress(disable=single or not sys.stderr.isatty()) as progress:
         task = progress.add_task(args.command, total=len(jobs))
-        for start in range(0, len(jobs), max(1, args.batch_size)):
-            batch = jobs[start:start + max(1, args.batch_size)]
-            results = run_batch(editor, args, batch)
-            for job, result in zip(batch, results):
-                written += write_results(args, job, result, single, editor.resolution)
+        for start in range(0, len(jobs), step):
+            batch = jobs[start:start + step]
+            try:
+                done = list(zip(batch, run_batch(editor, args, batch)))
+            except errors:
+                if single:
+                    raise
+                done = []  # one job at a time, to keep every usable one
+                for job in batch:
+                    try:
+                        done.append((job, run_batch(editor, args, [job])[0]))
+                    except errors as e:
+                        failed.append(first_line(e))
+            for job, result in done:
+                written += write_results(editor, args, job, result, single)
             progress.advance(task, len(batch))
-    return written
+    return written, failed, len(jobs)
+
+
+def first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def run_cache(args) -> int:
+    from facedisentangle.inference.converted_cache import report
+
+    print(report(args.dir, clear=args.clear))
+    return 0
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from facedisentangle.inference import CheckpointKindError, InputImageError
+    if args.command == 'cache':
+        return run_cache(args)
+    from facedisentangle.inference import CheckpointKindError
 
     try:
-        written = run(args)
-    except (EditError, FileNotFoundError, InputImageError, CheckpointKindError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        print(f'edit.py: error: {msg}', file=sys.stderr)
+        written, failed, total = run(args)
+    except (EditError, CheckpointKindError, ImportError, *input_errors()) as e:
+        print(f'edit.py: error: {first_line(e)}', file=sys.stderr)
         return 2
     except ValueError as e:  # bad combination of arguments (batch sizes, components, ...)
-        print(f'edit.py: error: {str(e).splitlines()[0]}', file=sys.stderr)
+        print(f'edit.py: error: {first_line(e)}', file=sys.stderr)
         return 2
     print(f'wrote {len(written)} file(s)' + (f' to {os.path.dirname(written[0]) or "."}'
                                             if written else ''))
+    if failed:
+        print(f'edit.py: {len(failed)} of {total} input(s) could not be used:', file=sys.stderr)
+        for msg in failed:
+            print(f'  {msg}', file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,6 +1,7 @@
 """FaceEditor: edit faces with a trained (or converted official) DeepFaceEditing model.
 
     editor = FaceEditor.from_checkpoint('deepfaceediting.pth')      # export file, stage-4
+    editor = FaceEditor.from_pretrained()          # the synthetic-128 model in the package
     out = editor.swap(geometry='a.png', appearance='b.png')         # checkpoint or work dir
     out = editor.sketch_to_face('sketch.png', appearance='b.png')
     out = editor.mix({'eye1': ('a.png', 'b.png'), 'mouth': ('c.png', 'c.png')}, base='b.png')
@@ -10,7 +11,9 @@
 Every image argument is a path, a PIL image or a numpy array (any mode and size: see
 :mod:`facedisentangle.inference.images`), or a list of them for a batch (a single image is
 used for every item of a batch). Results are uint8 ``HxWx3`` RGB arrays (``output='pil'``:
-PIL images), a list when any image argument was a list. Everything runs without gradients,
+PIL images), a list when any image argument was a list. With ``align=True`` photos (not
+sketches) are first aligned like ``tools/prepare_data.py --align``
+(:mod:`facedisentangle.apis.input_reader`). Everything runs without gradients,
 deterministically, in the precision chosen at loading (``'auto'``: the measured fast path,
 bfloat16; ``'float32'`` for the exact one).
 """
@@ -21,8 +24,10 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from facedisentangle.inference.images import ImageInput, format_outputs, load_images
+from facedisentangle.inference.images import ImageInput, format_outputs
 from facedisentangle.inference.model import DeepFaceEditingInference
+
+from .input_reader import InputReader
 
 Images = ImageInput | Sequence[ImageInput]
 
@@ -33,13 +38,22 @@ class FaceEditor:
     Args:
         model: the inference model (:class:`DeepFaceEditingInference`).
         output: ``'numpy'`` (uint8 ``HxWx3`` arrays) or ``'pil'``.
+        align: align every photo input (not sketches) with the ``FaceAligner`` of
+            ``tools/prepare_data.py --align`` before editing: in-the-wild photos of any size
+            and aspect ratio; a photo without a usable face raises
+            :class:`~facedisentangle.apis.input_reader.NoFaceError` naming it. Needs
+            ``pip install -e .[align]``.
+        align_config: ``FaceAligner`` options (its size and layout are the model's).
     """
 
-    def __init__(self, model: DeepFaceEditingInference, output: str = 'numpy'):
+    def __init__(self, model: DeepFaceEditingInference, output: str = 'numpy',
+                 align: bool = False, align_config: dict | None = None):
         if output not in ('numpy', 'pil'):
             raise ValueError(f"output must be 'numpy' or 'pil', got {output!r}")
         self.model = model
         self.output = output
+        self.reader = InputReader(model.resolution, model.layout, align=align,
+                                  align_config=align_config)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike | Sequence[str | os.PathLike],
@@ -47,7 +61,8 @@ class FaceEditor:
                         precision: str | Mapping[str, str] = 'auto', output: str = 'numpy',
                         cache_bytes: int | None = None, low_memory: bool | None = None,
                         preload: Sequence[str] | None = None,
-                        convert_cache: bool | str | os.PathLike | None = None) -> FaceEditor:
+                        convert_cache: bool | str | os.PathLike | None = None,
+                        align: bool = False, align_config: dict | None = None) -> FaceEditor:
         """Load an export file, a stage checkpoint, a list of stage checkpoints or a work dir.
 
         Args:
@@ -69,13 +84,23 @@ class FaceEditor:
                 every later load maps (:mod:`facedisentangle.inference.converted_cache`).
                 ``None`` (default): on for a CPU, in ``~/.cache/facedisentangle/converted``
                 (or ``$FACEDISENTANGLE_CACHE_DIR``); a path: that folder; ``False``: off.
+            align, align_config: see the class.
         """
         model = DeepFaceEditingInference.from_checkpoint(
             path, precision=precision, device=device, cache_bytes=cache_bytes,
             low_memory=low_memory, convert_cache=convert_cache)
         if preload:
             model.preload(preload)
-        return cls(model, output=output)
+        return cls(model, output=output, align=align, align_config=align_config)
+
+    @classmethod
+    def from_pretrained(cls, name: str = 'synthetic-128', **kwargs) -> FaceEditor:
+        """A model shipped in the package (:mod:`facedisentangle.model_zoo`; ``'synthetic-128'``:
+        trained on the embedded synthetic faces at 128x128). ``kwargs``: as
+        :meth:`from_checkpoint`. A missing model file is a ``FileNotFoundError`` naming it."""
+        from facedisentangle.model_zoo import default_checkpoint
+
+        return cls.from_checkpoint(default_checkpoint(name), **kwargs)
 
     @property
     def resolution(self) -> int:
@@ -91,8 +116,21 @@ class FaceEditor:
         return self.model.spec.supported_kinds()
 
     # ------------------------------------------------------------------ helpers
-    def _load(self, images: Images, what: str) -> tuple[torch.Tensor, bool]:
-        return load_images(images, self.resolution, what)
+    @property
+    def align(self) -> bool:
+        return self.reader.align
+
+    def prepare(self, image: ImageInput, photo: bool = True):
+        """One image as the model reads it: uint8 ``R x R x 3`` (aligned with ``align`` when
+        ``photo``, else resized), or a PIL image with ``output='pil'``."""
+        from PIL import Image
+
+        rgb = self.reader.read(image, 'image', photo).copy()
+        return Image.fromarray(rgb) if self.output == 'pil' else rgb
+
+    def _load(self, images: Images, what: str, photo: bool = True
+              ) -> tuple[torch.Tensor, bool]:
+        return self.reader.load(images, what, photo)
 
     @staticmethod
     def _check_batches(**tensors: torch.Tensor) -> int:
@@ -111,8 +149,9 @@ class FaceEditor:
     def swap(self, geometry: Images, appearance: Images, geometry_from: str = 'photo'):
         """Geometry of ``geometry`` (a photo, or a sketch with ``geometry_from='sketch'``) with
         the appearance of the photo ``appearance``, for every component."""
-        g, gb = self._load(geometry, f'geometry {geometry_from}')
-        a, ab = self._load(appearance, 'appearance')
+        g, gb = self._load(geometry, f'geometry {geometry_from}', geometry_from == 'photo')
+        a, ab = ((g, gb) if appearance is geometry and geometry_from == 'photo'
+                 else self._load(appearance, 'appearance'))
         self._check_batches(geometry=g, appearance=a)
         image = self.model.compose(self.model.encode_geometry(g, geometry_from),
                                    self.model.encode_appearance(a))
@@ -163,7 +202,7 @@ class FaceEditor:
             key = (id(item), what) if not isinstance(item, (str, os.PathLike)) else (
                 str(item), what)
             if key not in loaded:
-                loaded[key] = self._load(item, what)
+                loaded[key] = self._load(item, what, not what.endswith('sketch'))
             return loaded[key]
 
         codes, vectors, batch = {}, {}, False
@@ -209,12 +248,14 @@ class FaceEditor:
             raise ValueError("interpolate: what='both' needs photos (a sketch has no appearance)")
         if geometry_from == 'sketch' and what == 'geometry' and appearance is None:
             raise ValueError('interpolate: geometry from sketches needs appearance= (a photo)')
-        ta, ba = self._load(a, 'a')
-        tb, bb = self._load(b, 'b')
+        sketches = geometry_from == 'sketch' and what == 'geometry'
+        ta, ba = self._load(a, 'a', not sketches)
+        tb, bb = self._load(b, 'b', not sketches)
         batch = ba or bb
         m = self.model
         if what == 'appearance':
-            tg, bg = (ta, ba) if geometry is None else self._load(geometry, 'geometry')
+            tg, bg = (ta, ba) if geometry is None else self._load(
+                geometry, 'geometry', geometry_from == 'photo')
             batch = batch or bg
             codes0 = codes1 = m.encode_geometry(tg, geometry_from)
             vec0, vec1 = m.encode_appearance(ta), m.encode_appearance(tb)

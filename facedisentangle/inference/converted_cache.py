@@ -14,8 +14,11 @@ network's execution form, and every load after that maps it. Files live in
 ``$FACEDISENTANGLE_CACHE_DIR`` or ``$XDG_CACHE_HOME/facedisentangle/converted`` (default
 ``~/.cache/facedisentangle/converted``), one per (source files with their size and
 modification time, precision, export format version), so a retrained checkpoint gets a new
-one. Deleting the folder is always safe. A cache that cannot be written (read-only or full
-disk) is reported with a warning and the source is used as before.
+one. Deleting the folder is always safe; ``tools/edit.py cache`` reports its size and
+``tools/edit.py cache --clear`` empties it (:func:`report`, :func:`clear_cache`). A cache
+that cannot be written (read-only or full disk) is reported with a warning and the source is
+used as before. A checkpoint the model refuses (its layout, its encoders' strides) is refused
+before anything is written (``model.check_spec``).
 """
 from __future__ import annotations
 
@@ -100,3 +103,55 @@ def converted_spec(spec: InferenceSpec, forms: Mapping[str, ExecutionForm],
     # messages keep naming what the user gave; the copy is recorded next to it
     converted.meta.update(source=spec.meta.get('source'), converted_copy=str(path))
     return converted
+
+
+# ------------------------------------------------------------------ size report and cleanup
+def _is_cache_entry(path: Path) -> bool:
+    """A file this module writes: ``<stem>-<24 hex>-<precision>.pth``, or its temporary file
+    (``.<name>.tmp-<pid>``, left by a killed conversion)."""
+    name = path.name
+    if name.startswith('.') and '.pth.tmp-' in name:
+        name = name[1:name.index('.tmp-')]
+    parts = name.split('-')
+    return (name.endswith('.pth') and path.is_file() and
+            any(len(p) == 24 and all(c in '0123456789abcdef' for c in p) for p in parts))
+
+
+def cache_entries(directory: str | os.PathLike | None = None) -> list[tuple[Path, int]]:
+    """``[(file, bytes)]`` of the converted copies in ``directory`` (default
+    :func:`default_cache_dir`), largest first; other files there are not listed."""
+    folder = Path(directory if directory is not None else default_cache_dir())
+    if not folder.is_dir():
+        return []
+    entries = [(p, p.stat().st_size) for p in folder.iterdir() if _is_cache_entry(p)]
+    return sorted(entries, key=lambda e: (-e[1], e[0].name))
+
+
+def clear_cache(directory: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Delete the converted copies (and only them); returns (files, bytes) removed. Always
+    safe: a later load converts again."""
+    removed = freed = 0
+    for path, size in cache_entries(directory):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
+def _gb(n: int) -> str:
+    return f'{n / 1e9:.2f} GB' if n >= 1e8 else f'{n / 1e6:.1f} MB'
+
+
+def report(directory: str | os.PathLike | None = None, clear: bool = False) -> str:
+    """The text of the size report (or, with ``clear``, of the cleanup)."""
+    folder = Path(directory if directory is not None else default_cache_dir())
+    if clear:
+        n, freed = clear_cache(folder)
+        return f'{folder}: removed {n} converted file(s), {_gb(freed)} freed'
+    entries = cache_entries(folder)
+    lines = [f'{folder}: {len(entries)} converted file(s), {_gb(sum(s for _, s in entries))}']
+    lines += [f'  {_gb(size):>9}  {path.name}' for path, size in entries]
+    return '\n'.join(lines)
+

@@ -134,7 +134,8 @@ def fit_resolution(rgb: np.ndarray, resolution: int, name: str) -> np.ndarray:
 
     shrink = h * w > resolution * resolution
     logger.warning('%s is %dx%d, resized to %dx%d (the model resolution)%s', name, w, h,
-                   resolution, resolution, '' if h == w else '; not square: stretched')
+                   resolution, resolution, '' if h == w else
+                   '; not square: stretched (align=True / --align aligns a photo instead)')
     return mmcv.imresize(rgb, (resolution, resolution),
                          interpolation='area' if shrink else 'bicubic')
 

@@ -45,6 +45,31 @@ from .spec import PER_COMPONENT, CheckpointKindError, InferenceSpec, split_name
 GEOMETRY_SOURCES = {'photo': 'image_encoders', 'sketch': 'sketch_encoders'}
 
 
+def check_layout(spec: InferenceSpec):
+    """The spec's ``ComponentLayout``; CheckpointKindError when its components do not fit it."""
+    layout = build_layout(spec.layout)
+    missing = [c for c in spec.components if c not in layout.boxes]
+    if missing:
+        raise CheckpointKindError(f'{spec.meta.get("source")}: components {missing} are not '
+                                  f'boxes of its layout ({list(layout.boxes)})')
+    if layout.base is None or layout.base not in spec.components:
+        raise CheckpointKindError(f'{spec.meta.get("source")}: the layout has no whole-face '
+                                  'component among the components; fusion needs one')
+    return layout
+
+
+def check_spec(spec: InferenceSpec) -> None:
+    """Everything the model checks about a checkpoint before running it, without weights:
+    the layout (:func:`check_layout`) and each geometry encoder's stride against its box."""
+    layout = check_layout(spec)
+    for name, entry in spec.networks.items():
+        if entry.component is None or not entry.role.endswith('encoder'):
+            continue
+        stride = getattr(build_empty(entry.config, f'{name} in {entry.file}'), 'stride', None)
+        if stride:
+            layout.check_stride(int(stride), [entry.component])
+
+
 class DeepFaceEditingInference(nn.Module):
     """The full DeepFaceEditing model for inference (plain ``nn.Module``).
 
@@ -81,14 +106,7 @@ class DeepFaceEditingInference(nn.Module):
                  low_memory: bool | None = None):
         super().__init__()
         self.spec = spec
-        self.layout = build_layout(spec.layout)
-        missing = [c for c in spec.components if c not in self.layout.boxes]
-        if missing:
-            raise CheckpointKindError(f'{spec.meta.get("source")}: components {missing} are not '
-                                      f'boxes of its layout ({list(self.layout.boxes)})')
-        if self.layout.base is None or self.layout.base not in spec.components:
-            raise CheckpointKindError(f'{spec.meta.get("source")}: the layout has no whole-face '
-                                      'component among the components; fusion needs one')
+        self.layout = check_layout(spec)
         self.components = tuple(spec.components)
         self.resolution = self.layout.resolution
         self.forms: dict[str, ExecutionForm] = resolve_precision(precision)
@@ -137,6 +155,7 @@ class DeepFaceEditingInference(nn.Module):
         if convert_cache is None:
             convert_cache = device.type == 'cpu'
         if convert_cache is not False:
+            check_spec(spec)  # a checkpoint refused later must not leave a converted copy
             forms = resolve_precision(kwargs.get('precision', 'auto'))
             spec = converted_spec(spec, forms,
                                   None if convert_cache is True else convert_cache)
