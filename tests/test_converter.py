@@ -216,6 +216,36 @@ def test_round_trip_equals_a_direct_load(fmt, tmp_path, monkeypatch):
     assert editor.to_sketch(random_face(1)).shape == (64, 64, 3)
 
 
+def test_file_by_file_equals_in_memory_and_a_bad_file_leaves_no_output(tmp_path, monkeypatch):
+    """The file-by-file writer (structure first, each release file then copied in place) gives
+    the weights of the all-in-memory one (the route for torch < 2.5); a bad file late in the
+    release leaves the previous output as it was and no temporary file."""
+    from facedisentangle.converters import official_weights
+
+    assert official_weights._file_by_file_supported()  # the torch this project installs
+    src = write_release(tmp_path / 'release', small_release_arrays(2), 'plain', monkeypatch)
+    by_file, in_memory = tmp_path / 'by_file.pth', tmp_path / 'in_memory.pth'
+    convert_official_weights(src, by_file, model_cfg=SMALL_OFFICIAL)
+    with monkeypatch.context() as m:
+        m.setattr(official_weights, '_file_by_file_supported', lambda: False)
+        convert_official_weights(src, in_memory, model_cfg=SMALL_OFFICIAL)
+    a, b = (torch.load(p, weights_only=True) for p in (by_file, in_memory))
+    assert a['networks'] == b['networks'] and list(a['state_dict']) == list(b['state_dict'])
+    for key, value in a['state_dict'].items():
+        assert torch.equal(value, b['state_dict'][key]), key
+    assert any(v.abs().sum() > 0 for v in a['state_dict'].values())
+
+    before = by_file.read_bytes()
+    fuse = pickle.loads((src / 'global_fuse.pkl').read_bytes())  # read after the others
+    fuse['model.1.weight'] = fuse['model.1.weight'][:, :1]
+    (src / 'global_fuse.pkl').write_bytes(pickle.dumps(fuse))
+    with pytest.raises(OfficialWeightsError, match=r'global_fuse\.pkl: wrong shapes'):
+        convert_official_weights(src, by_file, model_cfg=SMALL_OFFICIAL)
+    assert by_file.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['by_file.pth', 'in_memory.pth',
+                                                         'release']
+
+
 def test_convert_tool(tmp_path, monkeypatch, capsys):
     spec = importlib.util.spec_from_file_location(
         'convert_tool', REPO / 'tools' / 'convert_official_weights.py')

@@ -24,6 +24,7 @@ its keys: width, down-samplings and block count).
 from __future__ import annotations
 
 import copy
+import mmap
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -144,6 +145,25 @@ def _drop_runtime_adain(state: dict[str, np.ndarray], net: torch.nn.Module, what
     return dropped
 
 
+def network_config(name: str, model_cfg: Mapping, what: str,
+                   arrays: Mapping[str, np.ndarray] | None = None) -> dict:
+    """The config of network ``name`` (e.g. ``generators.eye1``); the image-to-sketch
+    network's is read from its ``arrays`` when ``model_cfg`` has none."""
+    prefix, _, comp = name.partition('.')
+    if prefix not in OFFICIAL_FILES:
+        raise OfficialWeightsError(f'unknown network {name!r}')
+    key = OFFICIAL_FILES[prefix][1]
+    if key == 'image_to_sketch' and model_cfg.get(key) is None:
+        if arrays is None:
+            raise OfficialWeightsError(f'{what}: its keys are needed to know its structure')
+        return infer_global_generator_config(arrays, 'ImageToSketchGenerator', what)
+    cfg = model_cfg.get(key)
+    if cfg is None:
+        raise OfficialWeightsError(f'{what}: no config for {key}')
+    cfg = cfg if (not comp or 'type' in cfg) else cfg[comp]
+    return copy.deepcopy(dict(cfg))
+
+
 def map_official_weights(arrays: Mapping[str, Mapping[str, np.ndarray]],
                          model_cfg: Mapping | None = None,
                          files: Mapping[str, str] | None = None
@@ -164,19 +184,9 @@ def map_official_weights(arrays: Mapping[str, Mapping[str, np.ndarray]],
     networks: dict[str, dict] = {}
     dropped: list[str] = []
     for name, src in arrays.items():
-        prefix, _, comp = name.partition('.')
-        if prefix not in OFFICIAL_FILES:
-            raise OfficialWeightsError(f'unknown network {name!r}')
+        prefix = name.partition('.')[0]
         what = str((files or {}).get(name, name))
-        key = OFFICIAL_FILES[prefix][1]
-        if key == 'image_to_sketch' and model_cfg.get(key) is None:
-            cfg = infer_global_generator_config(src, 'ImageToSketchGenerator', what)
-        else:
-            cfg = model_cfg.get(key)
-            if cfg is None:
-                raise OfficialWeightsError(f'{what}: no config for {key}')
-            cfg = cfg if (not comp or 'type' in cfg) else cfg[comp]
-        cfg = copy.deepcopy(dict(cfg))
+        cfg = network_config(name, model_cfg, what, src)
         net = build_empty(cfg, what)
         src = dict(src)
         if prefix == 'generators':
@@ -190,9 +200,75 @@ def map_official_weights(arrays: Mapping[str, Mapping[str, np.ndarray]],
     return state, networks, dropped
 
 
+def _file_by_file_supported() -> bool:
+    """torch can write an export's structure without its bytes and fill it in place."""
+    ser = torch.serialization
+    return hasattr(ser, 'skip_data') and hasattr(ser, 'set_default_mmap_options')
+
+
+def _fill_in_place(path: Path, state: Mapping[str, np.ndarray]) -> None:
+    """Copy ``state`` into the export file ``path`` through a shared memory mapping; the
+    pages are unmapped when this returns, so only one file's weights are ever resident."""
+    with torch.serialization.set_default_mmap_options(mmap.MAP_SHARED):
+        target = torch.load(path, mmap=True, weights_only=True, map_location='cpu')
+    weights = target['state_dict']
+    for key, value in state.items():
+        weights[key].copy_(torch.from_numpy(np.require(value, np.float32, ['C'])))
+    del weights, target
+
+
+def _write_file_by_file(out: Path, files: Mapping[str, Path], model_cfg: Mapping,
+                        layout: dict, components: list[str], meta: dict
+                        ) -> tuple[dict, dict[str, dict], list[str]]:
+    """Write the export with each release file read, checked and copied in turn.
+
+    The export's structure is written first with ``torch.serialization.skip_data`` (the
+    weights are allocated, never touched, and not written), then each release file is read,
+    mapped, checked and copied into the file through a shared memory mapping, and freed
+    before the next. Peak memory is about one release file (its bytes, its arrays and its
+    pages of the export) instead of the whole model (about 4.9 GB of float32 for the
+    official release). Written to a temporary file, renamed over ``out`` at the end.
+    """
+    what = {name: str(path) for name, path in files.items()}
+    networks = {}
+    for name, path in files.items():
+        keys = (load_arrays(path) if name == 'image_to_sketch'
+                and model_cfg.get('image_to_sketch') is None else None)
+        networks[name] = network_config(name, model_cfg, what[name], keys)
+        del keys
+    skeleton = {f'{name}.{k}': torch.empty(shape)
+                for name, cfg in networks.items()
+                for k, shape in shapes_of(build_empty(cfg, what[name])).items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f'.{out.name}.converting-{os.getpid()}')
+    dropped: list[str] = []
+    try:
+        with torch.serialization.skip_data():
+            summary = write_export(tmp, layout, components, networks, skeleton, meta=meta)
+        del skeleton
+        for name, path in files.items():
+            state, _, gone = map_official_weights({name: load_arrays(path)}, model_cfg,
+                                                  {name: what[name]})
+            dropped += gone
+            _fill_in_place(tmp, state)
+            del state
+        with open(tmp, 'rb+') as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    summary['out'] = str(out)
+    return summary, networks, dropped
+
+
 def convert_official_weights(src: str | os.PathLike, out: str | os.PathLike,
                              model_cfg: Mapping | None = None) -> dict:
     """Read the release in ``src``, check it, and write the export file ``out``.
+
+    File by file (see :func:`_write_file_by_file`): one release file's weights are in memory
+    at a time. With a torch older than ``torch.serialization.skip_data`` (2.5), every file is
+    read first and the export written from memory (about 5.9 GB peak for the release).
 
     Args:
         model_cfg: network settings, layout and components (:data:`OFFICIAL_MODEL`); only
@@ -205,14 +281,19 @@ def convert_official_weights(src: str | os.PathLike, out: str | os.PathLike,
     layout = build_layout(model_cfg.get('layout'))
     components = list(model_cfg.get('components') or layout.components)
     files = official_files(src, components)
-    arrays = {name: load_arrays(path) for name, path in files.items()}
-    state, networks, dropped = map_official_weights(arrays, model_cfg,
-                                                    {n: str(p) for n, p in files.items()})
-    del arrays  # ``state`` holds the same arrays: float32 C-contiguous ones are not copied
-    tensors = {k: torch.from_numpy(np.require(v, np.float32, ['C', 'W'])) for k, v in state.items()}
-    del state
-    summary = write_export(out, layout.to_dict(), components, networks, tensors,
-                           meta=dict(source=str(src), converted_from='official Jittor release'))
+    meta = dict(source=str(src), converted_from='official Jittor release')
+    if _file_by_file_supported():
+        summary, networks, dropped = _write_file_by_file(Path(out), files, model_cfg,
+                                                         layout.to_dict(), components, meta)
+    else:
+        arrays = {name: load_arrays(path) for name, path in files.items()}
+        state, networks, dropped = map_official_weights(arrays, model_cfg,
+                                                        {n: str(p) for n, p in files.items()})
+        del arrays  # ``state`` holds the same arrays: float32 C-contiguous ones are not copied
+        tensors = {k: torch.from_numpy(np.require(v, np.float32, ['C', 'W']))
+                   for k, v in state.items()}
+        del state
+        summary = write_export(out, layout.to_dict(), components, networks, tensors, meta=meta)
     summary['dropped'] = dropped
     summary['supports'] = ['photo', 'sketch'] + (['image_to_sketch']
                                                   if 'image_to_sketch' in networks else [])
