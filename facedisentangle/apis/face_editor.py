@@ -33,7 +33,7 @@ Images = ImageInput | Sequence[ImageInput]
 
 
 class FaceEditor:
-    """Swap, mix, interpolate, reconstruct and sketch faces (method.md section 6).
+    """Swap, mix, interpolate, reconstruct and sketch faces (docs/method.md section 6).
 
     Args:
         model: the inference model (:class:`DeepFaceEditingInference`).

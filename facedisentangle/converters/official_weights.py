@@ -1,6 +1,6 @@
 """Convert the released DeepFaceEditing (Jittor) weights into one facedisentangle export file.
 
-Release layout (method.md section 7), ``key`` = component name::
+Release layout (docs/method.md section 7), ``key`` = component name::
 
     sketch_encoder/sketch_encoder_{key}.pkl   -> sketch_encoders.{key}   SketchEncoder
     image_encoder/image_encoder_{key}.pkl     -> image_encoders.{key}    ImageGeometryEncoder

@@ -20,7 +20,7 @@ uniform scale, translation).
 Calibration: DeepFaceEditing's networks are trained on FFHQ-aligned faces, so the defaults
 are FFHQ's constants. With them a frontal face lands, at 512, with its eye centres at about
 y = 240, x = 256 -+ 64 and its mouth centre at about (256, 384): inside the eye boxes
-eye1 (108, 156, 128) and eye2 (255, 156, 128) and the mouth box (169, 301, 192) of method.md.
+eye1 (108, 156, 128) and eye2 (255, 156, 128) and the mouth box (169, 301, 192) of docs/method.md.
 ``require_in_boxes`` (on by default) rejects a face whose aligned eye or mouth centre falls
 outside its box of the layout (any resolution, via ``ComponentLayout``), e.g. a profile face.
 
@@ -257,7 +257,7 @@ class FaceAligner:
         require_in_boxes: reject a face whose aligned eye/mouth centres fall outside the eye1,
             eye2 and mouth boxes of ``layout``.
         layout: the ``ComponentLayout`` (or its config dict) checked by ``require_in_boxes``;
-            method.md's at ``size`` by default.
+            docs/method.md's at ``size`` by default.
         predictor_path: dlib's 68-point model; face-recognition-models' copy by default.
     """
     size: int = 512

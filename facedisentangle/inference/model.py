@@ -1,6 +1,6 @@
 """DeepFaceEditing for inference: every trained network, built on demand, in one module.
 
-For each component c of the layout (bg, eye1, eye2, nose, mouth; method.md sections 1, 2, 6)::
+For each component c of the layout (bg, eye1, eye2, nose, mouth; docs/method.md sections 1, 2, 6)::
 
     z_c = E_image^c(I_c)   or   E_sketch^c(S_c)          geometry code of a photo or a sketch
     a_c = E_app^c(J_c)                                   appearance vector (64), J = appearance

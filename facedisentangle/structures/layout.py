@@ -1,6 +1,6 @@
 """The component layout of DeepFaceEditing: five boxes, how to crop them and how to fuse them.
 
-At 512x512 (method.md, section 1) a box is ``(left x, top y, size)`` and a crop is
+At 512x512 (docs/method.md, section 1) a box is ``(left x, top y, size)`` and a crop is
 ``t[:, :, y:y + s, x:x + s]``::
 
     bg     (0,   0,   512)     the whole face
@@ -43,7 +43,7 @@ class ComponentLayout:
 
     Args:
         resolution: side of the (square) face image.
-        boxes: ``{name: (x, y, size)}`` at ``base_resolution``; method.md's boxes by default.
+        boxes: ``{name: (x, y, size)}`` at ``base_resolution``; docs/method.md's boxes by default.
             The first component whose box covers the whole image is the fusion base (``bg``).
         paste_order: components pasted over the base, later ones win.
         trim: ``{name: rows}`` removed from the bottom of a component before pasting
@@ -170,7 +170,7 @@ class ComponentLayout:
 
 def build_layout(cfg: ComponentLayout | Mapping | None, resolution: int | None = None
                  ) -> ComponentLayout:
-    """A layout from a config dict (or ``None`` for method.md's layout at ``resolution``)."""
+    """A layout from a config dict (or ``None`` for docs/method.md's layout at ``resolution``)."""
     if isinstance(cfg, ComponentLayout):
         return cfg
     cfg = dict(cfg or {})

@@ -1,4 +1,4 @@
-# Stage 4 model at 512, the paper's setting (method.md section 2): G_fuse is pix2pixHD's
+# Stage 4 model at 512, the paper's setting (docs/method.md section 2): G_fuse is pix2pixHD's
 # GlobalGenerator with a 64-channel input (the fused component feature maps), ngf 64,
 # 4 down-samplings, 4 ResnetBlocks; a 3-scale PatchGAN discriminator (default, ours); the LD
 # networks of stage 3 at the paper's sizes, frozen.

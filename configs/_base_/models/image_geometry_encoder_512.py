@@ -1,4 +1,4 @@
-# Stage 2 model at 512, the paper's networks (method.md section 2): E_I with ngf 64, four
+# Stage 2 model at 512, the paper's networks (docs/method.md section 2): E_I with ngf 64, four
 # down-samplings and 6 ResnetBlocks (1024 x 8 x 8 code for an eye), trained against the frozen
 # E_sketch / D_sketch of stage 1 (sketch_autoencoder_512.py sizes).
 model = dict(

@@ -1,4 +1,4 @@
-# Stage 3 model at 512, the paper's setting (method.md sections 2-4): per component, the
+# Stage 3 model at 512, the paper's setting (docs/method.md sections 2-4): per component, the
 # AdaIN component generator G_syn (ngf 64, 4 AdaIN ResnetBlocks, 4 up-samplings; appearance
 # encoder nested as enc_style) and a multi-scale PatchGAN, trained with E_I and E_sketch of
 # stage 2 frozen. Loss weights: default (ours), pix2pixHD's (lambda_L1 = lambda_Geo =

@@ -1,4 +1,4 @@
-# Stage 1 model at 512, the paper's networks (method.md section 2): ngf 64, four
+# Stage 1 model at 512, the paper's networks (docs/method.md section 2): ngf 64, four
 # down-samplings (8x8 x 1024 geometry code for an eye), one ResnetBlock.
 model = dict(
     type='SketchAutoEncoder',

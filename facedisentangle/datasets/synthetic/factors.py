@@ -8,7 +8,7 @@ so any pair ``(g_i, a_j)`` is a valid face and its photo is the exact ground tru
 Every factor is a flat list of floats (``to_vector`` / ``from_vector``): the vector determines
 the rendering completely (no hidden random state), so a model's codes can be compared with it.
 Geometry is in image units (x right, y down, the image is [0, 1]^2), independent of resolution;
-the ranges keep eyes and brows inside method.md's eye boxes, the nose inside the visible part
+the ranges keep eyes and brows inside docs/method.md's eye boxes, the nose inside the visible part
 of the nose box and the lips inside the mouth box.
 """
 from __future__ import annotations

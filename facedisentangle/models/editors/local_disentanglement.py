@@ -25,7 +25,7 @@ from .sub_network_ema import SubNetworkEMA  # noqa: F401  (registers ema_type='S
 
 @MODELS.register_module()
 class LocalDisentanglement(DeepFaceEditingBase):
-    """Stage 3: per component c, disentangle geometry and appearance (method.md sections 3-4).
+    """Stage 3: per component c, disentangle geometry and appearance (docs/method.md sections 3-4).
 
     Pairs ``(I1, I2)``: ``I2`` is the batch ``I1`` rolled by one sample (sample k takes the
     appearance of sample k-1; every sample is paired with another one when the batch has at

@@ -14,7 +14,7 @@ from .base import DeepFaceEditingBase
 class SketchAutoEncoder(DeepFaceEditingBase):
     """Stage 1: for every component c, ``L_AE = || D_s^c(E_s^c(S_c)) - S_c ||_1``.
 
-    ``S_c`` is the component's crop of the sketch (method.md section 3). The geometry code
+    ``S_c`` is the component's crop of the sketch (docs/method.md section 3). The geometry code
     ``E_s^c(S_c)`` is the spatial map later stages align the image geometry encoder with.
 
     Args:

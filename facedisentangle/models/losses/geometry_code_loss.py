@@ -21,7 +21,7 @@ class GeometryCodeLoss(nn.Module):
     with E_s and D_s frozen (the targets ``E_s(S)`` and ``D_s^i(E_s(S))`` are detached here).
     D_s^i is the i-th feature tap of the sketch decoder; with the default decoder N = 7 (latent,
     after the res block, after each of the 4 up-samplings, output), so the latent appears both
-    as the code term and as tap 1, as the method spec writes it. Each ``||.||_1`` is the mean
+    as the code term and as tap 1, as docs/method.md section 3 writes it. Each ``||.||_1`` is the mean
     absolute difference of that term (``reduction='mean'``), so every tap counts equally
     whatever its size. The sum is multiplied by ``loss_weight``.
 
