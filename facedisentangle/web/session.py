@@ -1,0 +1,189 @@
+"""One user's editing state in the web editor, and the face it gives.
+
+A session holds, at the model's resolution R:
+
+* ``references``: up to ``max_references`` photos (uint8 ``RxRx3``), each usable as an
+  appearance source of any component, and as a geometry source (E_image) of any component;
+* ``base``: the sketch the canvas started from (a reference's sketch, an uploaded sketch, or
+  blank white); ``sketch``: the canvas as last sent by the page.
+
+The face is, for each component c (the model of docs/editing.md)::
+
+    z_c = E_sketch^c(crop_c(S_c))  or  E_image^c(crop_c(P_k))        geometry: sketch or photo k
+    a_c = (1 - t) E_app^c(J_{r(c)}) + t E_app^c(J_b)                 appearance: reference r(c),
+                                                                     blended towards b by t
+    I   = G_fuse(fuse_c G_syn^c(z_c; W_c a_c + beta_c))
+
+**Local strokes.** The bg component's box is the whole face, so every stroke is inside it. Its
+feature map is overwritten inside the other components' boxes, so what it sees there matters
+only through its receptive field. The bg encoder therefore reads ``S_bg = S`` outside the
+union of the other boxes and ``base`` inside it: a stroke inside the mouth box changes the
+mouth's input only, and only the mouth (E_sketch, G_syn) and G_fuse run again
+(:mod:`facedisentangle.inference.result_cache` finds every other component's results by the
+content of its input; :mod:`facedisentangle.inference.incremental_fusion` recomputes G_fuse's
+stem only around the changed box). A stroke outside every box changes bg's input and bg runs
+again. ``exact_bg=True`` gives bg the whole current sketch instead (every stroke then
+recomputes bg too).
+
+The page sends its choices as plain JSON; :func:`parse_choices` validates them against the
+session (component names, reference indices, t in [0, 1]) with a message naming the bad key.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from facedisentangle.apis import FaceEditor
+
+SKETCH = 'sketch'
+
+
+@dataclass
+class Choices:
+    """What the page's controls say: per-component appearance reference and geometry source
+    (``'sketch'`` or a reference index), the blend reference ``blend_to`` and its weight ``t``.
+    ``projection`` is reserved for the sketch-projection sliders (issue 16): ``{}`` for now."""
+    appearance: dict[str, int]
+    geometry: dict[str, str | int]
+    blend_to: int | None = None
+    t: float = 0.0
+    exact_bg: bool = False
+    projection: dict = field(default_factory=dict)
+
+
+def parse_choices(raw: Mapping | None, components: tuple[str, ...], n_refs: int) -> Choices:
+    """Validate the page's JSON choices; missing keys take defaults (reference 0, sketch)."""
+    raw = dict(raw or {})
+    unknown = sorted(set(raw) - {'appearance', 'geometry', 'blend_to', 't', 'exact_bg',
+                                 'projection'})
+    if unknown:
+        raise ValueError(f'choices: unknown keys {unknown}')
+
+    def ref(value, what):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n_refs:
+            raise ValueError(f'choices: {what} = {value!r} is not a reference index '
+                             f'(0..{n_refs - 1})')
+        return value
+
+    def per_comp(key, default, parse):
+        given = raw.get(key) or {}
+        if not isinstance(given, Mapping):
+            raise ValueError(f'choices: {key} must be an object {{component: value}}')
+        bad = sorted(set(given) - set(components))
+        if bad:
+            raise ValueError(f'choices: {key} has unknown components {bad}; the model has '
+                             f'{list(components)}')
+        return {c: parse(given[c], f'{key}.{c}') if c in given else default
+                for c in components}
+
+    appearance = per_comp('appearance', 0, ref)
+    geometry = per_comp('geometry', SKETCH,
+                        lambda v, w: SKETCH if v == SKETCH else ref(v, w))
+    blend_to = raw.get('blend_to')
+    blend_to = None if blend_to is None else ref(blend_to, 'blend_to')
+    t = raw.get('t', 0.0)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= float(t) <= 1.0:
+        raise ValueError(f'choices: t = {t!r} must be a number in [0, 1]')
+    projection = raw.get('projection') or {}
+    if projection:
+        raise ValueError('choices: projection sliders are not available yet (issue 16)')
+    return Choices(appearance, geometry, blend_to, float(t), bool(raw.get('exact_bg', False)))
+
+
+def _tensor(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+class EditSession:
+    """The state of one page (see the module docstring); its memory is bounded by
+    ``max_references`` images plus two sketches at the model's resolution."""
+
+    def __init__(self, resolution: int, max_references: int = 4):
+        self.resolution = resolution
+        self.max_references = max_references
+        self.references: list[np.ndarray] = []
+        self.blank = np.full((resolution, resolution, 3), 255, np.uint8)
+        self.base = self.blank
+        self.sketch = self.blank
+
+    def add_reference(self, rgb: np.ndarray) -> int:
+        """Add a photo (its index); refused beyond ``max_references``."""
+        if len(self.references) >= self.max_references:
+            raise ValueError(f'at most {self.max_references} reference photos per session; '
+                             'remove one first')
+        self.references.append(rgb)
+        return len(self.references) - 1
+
+    def remove_reference(self, index: int) -> None:
+        if not 0 <= index < len(self.references):
+            raise ValueError(f'no reference {index} (have {len(self.references)})')
+        del self.references[index]
+
+    def set_base(self, sketch: np.ndarray) -> None:
+        """Start the canvas from this sketch (a reference's, an uploaded one, or blank)."""
+        self.base = self.sketch = sketch
+
+    def nbytes(self) -> int:
+        return sum(r.nbytes for r in self.references) + self.base.nbytes + self.sketch.nbytes
+
+
+def owned_mask(editor: FaceEditor) -> np.ndarray:
+    """``RxR`` bool: pixels inside any component box other than the whole-face one."""
+    layout = editor.model.layout
+    r = editor.resolution
+    mask = np.zeros((r, r), bool)
+    for comp in editor.components:
+        if comp == layout.base:
+            continue
+        x, y, s = layout.box(comp)
+        mask[y:y + s, x:x + s] = True
+    return mask
+
+
+def geometry_inputs(editor: FaceEditor, session: EditSession, exact_bg: bool
+                    ) -> dict[str, np.ndarray]:
+    """The sketch each component's encoder reads (bg: ``base`` inside the other boxes)."""
+    base_comp = editor.model.layout.base
+    out = {c: session.sketch for c in editor.components}
+    if not exact_bg:
+        mask = owned_mask(editor)[..., None]
+        out[base_comp] = np.where(mask, session.base, session.sketch)
+    return out
+
+
+@torch.inference_mode()
+def render(editor: FaceEditor, session: EditSession, choices: Choices) -> np.ndarray:
+    """The edited face (uint8 ``RxRx3``) for the session's sketch and the page's choices.
+
+    Calls the model per component, so its result cache reuses every component whose input is
+    unchanged since an earlier call (by content, across sessions too)."""
+    if not session.references:
+        raise ValueError('upload at least one reference photo first (it gives the appearance)')
+    model = editor.model
+    sketches = geometry_inputs(editor, session, choices.exact_bg)
+    codes, vectors = {}, {}
+    for comp in editor.components:
+        src = choices.geometry[comp]
+        if src == SKETCH:
+            codes[comp] = model.encode_geometry(_tensor(sketches[comp]), 'sketch', [comp])[comp]
+        else:
+            codes[comp] = model.encode_geometry(_tensor(session.references[src]), 'photo',
+                                                [comp])[comp]
+        vec = model.encode_appearance(_tensor(session.references[choices.appearance[comp]]),
+                                      [comp])[comp]
+        if choices.blend_to is not None and choices.t > 0:
+            other = model.encode_appearance(_tensor(session.references[choices.blend_to]),
+                                            [comp])[comp]
+            vec = torch.lerp(vec.float(), other.float(), choices.t).to(vec.dtype)
+        vectors[comp] = vec
+    image = model.compose(codes, vectors)
+    return ((image[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(
+        torch.uint8).numpy()
+
+
+def photo_sketch(editor: FaceEditor, rgb: np.ndarray) -> np.ndarray:
+    """The model's sketch of a photo (uint8 ``RxRx3``): ``FaceEditor.to_sketch``."""
+    return editor.to_sketch(rgb)

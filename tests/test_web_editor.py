@@ -1,0 +1,428 @@
+"""The web editor (tools/web_editor.py): HTTP API, uploads, partial recompute, load, and a real
+headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
+
+The browser tests skip, saying why, only when Chromium is not installed outside CI; in CI
+(``CI=true``) they fail instead (``tools/ensure_browser.py`` installs it there). The server runs
+in this process on a free loopback port, with a tiny 128 px random model.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from inference_helpers import random_face, tiny_model, write_tiny_export
+from PIL import Image
+
+pytest.importorskip('fastapi', reason="the web editor needs the 'web' extra")
+import uvicorn  # noqa: E402
+
+from facedisentangle.apis import FaceEditor  # noqa: E402
+from facedisentangle.web.browser import find_browser, start_chromium  # noqa: E402
+from facedisentangle.web.server import create_app  # noqa: E402
+from facedisentangle.web.session import EditSession, parse_choices  # noqa: E402
+from facedisentangle.web.uploads import UploadError, decode_upload  # noqa: E402
+
+torch.set_num_threads(1)
+RES = 128
+IN_CI = os.environ.get('CI', '').lower() in ('1', 'true', 'yes')
+needs_browser = pytest.mark.skipif(
+    find_browser() is None and not IN_CI,
+    reason='Chromium not installed (/usr/bin/chromium, /usr/bin/chromedriver): run '
+           'tools/ensure_browser.py (in CI this test fails instead of skipping)')
+
+
+# ------------------------------------------------------------------------------ helpers
+def png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format='PNG')
+    return buf.getvalue()
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A valid 1-bit grey PNG of any size, a few kB (a decompression bomb)."""
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+    z = zlib.compressobj(9)
+    row = b'\x00' * (1 + (width + 7) // 8)
+    data = b''.join(z.compress(row) for _ in range(height)) + z.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 1, 0,
+                                                              0, 0, 0))
+            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+
+
+def post(url: str, fields: dict | None = None, files: dict | None = None):
+    """multipart POST -> (status, content type, body)."""
+    b = uuid.uuid4().hex
+    body = b''
+    for k, v in (fields or {}).items():
+        body += f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+    for k, (name, data) in (files or {}).items():
+        body += (f'--{b}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+                 'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b'\r\n'
+    body += f'--{b}--\r\n'.encode()
+    req = urllib.request.Request(url, data=body, method='POST', headers={
+        'Content-Type': f'multipart/form-data; boundary={b}'})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers['content-type'], r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers['content-type'], e.read()
+
+
+def decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert('RGB'))
+
+
+def box_mask(box, margin: int = 0) -> np.ndarray:
+    x, y, s = box
+    m = np.zeros((RES, RES), bool)
+    m[max(0, y - margin):y + s + margin, max(0, x - margin):x + s + margin] = True
+    return m
+
+
+def assert_local_change(before, after, inside: np.ndarray, margin_mask: np.ndarray):
+    """Changed inside the boxes (mean > 8 grey levels), and outside them (beyond the fusion
+    network's reach, ``margin_mask``) by less than a quarter of that mean: G_fuse's global
+    instance norms move every pixel a little."""
+    diff = np.abs(before.astype(int) - after.astype(int)).mean(axis=2)
+    inner, outer = diff[inside].mean(), diff[~margin_mask].mean()
+    assert inner > 8, f'the boxes did not change (mean {inner:.1f})'
+    assert outer < 0.25 * inner, f'outside changed {outer:.1f} vs inside {inner:.1f}'
+    return inner, outer
+
+
+def vm_rss() -> int:
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) << 10
+    raise RuntimeError('no VmRSS')
+
+
+@contextmanager
+def serve(app):
+    server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0, log_level='warning',
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        assert thread.is_alive() and time.time() < deadline, 'the server did not start'
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f'http://127.0.0.1:{port}'
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope='module')
+def editor(tmp_path_factory):
+    path = write_tiny_export(tmp_path_factory.mktemp('web') / 'tiny128.pth',
+                             model_cfg=tiny_model(layout=dict(resolution=RES)))
+    return FaceEditor.from_checkpoint(path, precision='float32')
+
+
+@pytest.fixture(scope='module')
+def faces(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('faces')
+    paths = []
+    for i in range(3):
+        paths.append(folder / f'face{i}.png')
+        Image.fromarray(random_face(10 + i, RES)).save(paths[-1])
+    return paths
+
+
+@pytest.fixture(scope='module')
+def url(editor):
+    app = create_app(editor, max_sessions=8)
+    with serve(app) as base:
+        yield base
+
+
+@pytest.fixture()
+def sid(url):
+    status, _, body = post(f'{url}/api/session')
+    assert status == 200
+    return json.loads(body)['session']
+
+
+def new_session_with_refs(url, n=2):
+    sid = json.loads(post(f'{url}/api/session')[2])['session']
+    for i in range(n):
+        status, _, body = post(f'{url}/api/{sid}/reference',
+                               files={'file': (f'f{i}.png', png_bytes(random_face(10 + i, RES)))})
+        assert status == 200, body
+    status, kind, sketch = post(f'{url}/api/{sid}/canvas/reference/0')
+    assert status == 200 and kind == 'image/png'
+    return sid, decode(sketch)
+
+
+# ------------------------------------------------------------------------------ no browser
+def test_uploads_are_capped_and_named():
+    good = png_bytes(random_face(1, 64))
+    assert decode_upload(good, 'a', RES).shape == (RES, RES, 3)
+    cases = {b'hello, not an image': 'not an image',
+             good[:len(good) // 2]: 'broken or truncated',
+             huge_png(20000, 20000): 'decompression bomb',
+             huge_png(5000, 5000): 'refused before decoding',
+             b'': 'empty'}
+    for data, message in cases.items():
+        with pytest.raises(UploadError, match=message):
+            decode_upload(data, 'x.png', RES)
+    with pytest.raises(UploadError, match='more than the 1 MB upload limit'):
+        decode_upload(good + b'\0' * (1 << 20), 'x.png', RES, max_bytes=1 << 20)
+
+
+def test_choices_are_validated():
+    comps = ('bg', 'eye1', 'eye2', 'nose', 'mouth')
+    c = parse_choices({'appearance': {'eye1': 1}, 'geometry': {'nose': 0}, 'blend_to': 1,
+                       't': 0.5}, comps, 2)
+    assert c.appearance == {'bg': 0, 'eye1': 1, 'eye2': 0, 'nose': 0, 'mouth': 0}
+    assert c.geometry['nose'] == 0 and c.geometry['bg'] == 'sketch' and c.t == 0.5
+    bad = [({'appearance': {'eye1': 2}}, 'not a reference index'),
+           ({'appearance': {'ear': 0}}, 'unknown components'),
+           ({'geometry': {'bg': '/etc/passwd'}}, 'not a reference index'),
+           ({'t': 2}, r'in \[0, 1\]'), ({'blend_to': True}, 'not a reference index'),
+           ({'path': 'x'}, 'unknown keys'), ({'projection': {'eye1': 0.5}}, 'issue 16')]
+    for raw, message in bad:
+        with pytest.raises(ValueError, match=message):
+            parse_choices(raw, comps, 2)
+
+
+def test_stroke_recomputes_only_its_component(url, editor):
+    sid, sketch = new_session_with_refs(url)
+    cache = editor.model.cache
+    status, _, first = post(f'{url}/api/{sid}/edit', {'choices': '{}'},
+                            {'sketch': ('c.png', png_bytes(sketch))})
+    assert status == 200
+    stroke = sketch.copy()
+    x, y, s = editor.model.layout.box('mouth')
+    stroke[y + s // 2 - 1:y + s // 2 + 1, x + 8:x + s - 8] = 0  # a line inside the mouth box
+    misses, fusion = cache.misses, editor.model._fusion
+    status, _, second = post(f'{url}/api/{sid}/edit', {'choices': '{}'},
+                             {'sketch': ('c.png', png_bytes(stroke))})
+    assert status == 200
+    assert cache.misses - misses == 2  # the mouth's geometry code and feature map, nothing else
+    top, bottom, left, right = fusion.last_region  # G_fuse's stem: only around the mouth
+    assert (top, bottom, left, right) != (0, RES, 0, RES) and left >= x and right <= x + s
+    assert_local_change(decode(first), decode(second), box_mask((x, y, s)),
+                        box_mask((x, y, s), margin=16))
+    # exact_bg: bg reads the whole sketch, so it runs again too
+    misses = cache.misses
+    assert post(f'{url}/api/{sid}/edit', {'choices': '{"exact_bg": true}'})[0] == 200
+    assert cache.misses - misses == 2  # bg's code and feature map
+
+
+def test_api_errors_leave_the_session_working(url, editor):
+    sid = json.loads(post(f'{url}/api/session')[2])['session']
+    status, _, body = post(f'{url}/api/{sid}/edit')
+    assert status == 400 and 'upload at least one reference' in json.loads(body)['error']
+    assert post(f'{url}/api/nope/edit')[0] == 404
+    status, _, body = post(f'{url}/api/{sid}/reference', files={'file': ('big.png',
+                                                                          b'\0' * (50 << 20))})
+    assert status == 413 and 'more than the 8 MB limit' in json.loads(body)['error']
+    status, _, body = post(f'{url}/api/{sid}/edit', {'choices': '{"t": "x"'})
+    assert status == 400 and 'not JSON' in json.loads(body)['error']
+    status, _, body = post(f'{url}/api/{sid}/canvas/upload', files={'file': ('s.png', b'txt')})
+    assert status == 400 and "sketch 's.png': not an image" in json.loads(body)['error']
+    assert post(f'{url}/api/{sid}/reference', files={'file': (
+        'a.png', png_bytes(random_face(4, 96)))})[0] == 200
+    status, kind, body = post(f'{url}/api/{sid}/edit')
+    assert status == 200 and kind == 'image/png' and decode(body).shape == (RES, RES, 3)
+    # a GET never changes anything and an unknown route is a 404
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f'{url}/api/{sid}/reference/7.png', timeout=10)
+
+
+def test_sessions_are_bounded():
+    from facedisentangle.web.server import SessionStore
+
+    store = SessionStore(RES, max_sessions=3, max_references=2)
+    ids = [store.new() for _ in range(5)]
+    assert len(store) == 3 and store.get(ids[0]) is None and store.get(ids[4]) is not None
+    session = EditSession(RES, max_references=2)
+    session.add_reference(np.zeros((RES, RES, 3), np.uint8))
+    session.add_reference(np.zeros((RES, RES, 3), np.uint8))
+    with pytest.raises(ValueError, match='at most 2 reference photos'):
+        session.add_reference(np.zeros((RES, RES, 3), np.uint8))
+    assert session.nbytes() == 4 * RES * RES * 3
+
+
+def test_stress_loopback_4_clients_x_25_edits(url, editor):
+    """4 concurrent clients x 25 edits (each a new stroke in a random component box) to
+    127.0.0.1: every answer a 128 px PNG, no error; RSS grows by less than 200 MB."""
+    sessions = [new_session_with_refs(url) for _ in range(4)]
+    for sid, sketch in sessions:  # warm-up: every network built, the caches primed
+        assert post(f'{url}/api/{sid}/edit', {'choices': '{}'},
+                    {'sketch': ('c.png', png_bytes(sketch))})[0] == 200
+    before = vm_rss()
+    boxes = [editor.model.layout.box(c) for c in editor.components]
+    errors: list[str] = []
+
+    def client(k):
+        sid, sketch = sessions[k]
+        rng = np.random.default_rng(k)
+        sketch = sketch.copy()
+        for i in range(25):
+            x, y, s = boxes[rng.integers(len(boxes))]
+            px, py = x + rng.integers(2, s - 2), y + rng.integers(2, s - 2)
+            sketch[py - 1:py + 1, max(x, px - 6):px + 6] = 0
+            choices = {'appearance': {'eye1': int(i % 2)}, 't': float(i % 3) / 2,
+                       'blend_to': 1}
+            status, kind, body = post(f'{url}/api/{sid}/edit', {'choices': json.dumps(choices)},
+                                      {'sketch': ('c.png', png_bytes(sketch))})
+            if status != 200 or kind != 'image/png' or decode(body).shape != (RES, RES, 3):
+                errors.append(f'client {k} edit {i}: {status} {kind} {body[:200]!r}')
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), 'a client did not finish within 120 s'
+    assert not errors, errors[:3]
+    grown = (vm_rss() - before) / 2**20
+    print(f'stress: 100 edits in {time.time() - t0:.1f} s, RSS +{grown:.0f} MB')
+    assert grown < 200, f'RSS grew by {grown:.0f} MB over 100 edits'
+
+
+# ------------------------------------------------------------------------------ browser
+@pytest.fixture(scope='module')
+def browser():
+    driver = start_chromium(1400, 1000)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, condition, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = driver.execute_script(condition)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f'timed out waiting for {what}; page message: '
+                         f'{driver.execute_script("return $message.textContent")!r}')
+
+
+def settled(driver, after: int):
+    """Wait until the page has received more than ``after`` results and is idle; the count."""
+    return int(wait_for(driver, f'return document.body.dataset.busy === "0" && '
+                                f'Number(document.body.dataset.updates) > {after} && '
+                                'Number(document.body.dataset.updates)',
+                        f'an update after #{after}'))
+
+
+def result_pixels(driver) -> np.ndarray:
+    data = driver.execute_script(
+        "const img = document.getElementById('result');"
+        "const c = document.createElement('canvas');"
+        'c.width = img.naturalWidth; c.height = img.naturalHeight;'
+        "c.getContext('2d').drawImage(img, 0, 0); return c.toDataURL('image/png');")
+    import base64
+    return decode(base64.b64decode(data.split(',', 1)[1]))
+
+
+def upload(driver, input_id: str, path):
+    driver.find_element('id', input_id).send_keys(str(path))
+
+
+def stroke(driver, box, scale: float):
+    """A horizontal pen stroke through the middle of a box (model pixels)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = driver.find_element('id', 'canvas')
+    width = canvas.size['width']
+    x, y, s = box
+    cx, cy = (x + s * 0.25) * scale - width / 2, (y + s * 0.6) * scale - width / 2
+    chain = ActionChains(driver).move_to_element_with_offset(canvas, int(cx), int(cy))
+    chain.click_and_hold()
+    for _ in range(4):
+        chain.move_by_offset(int(s * 0.125 * scale), 0)
+    chain.release().perform()
+
+
+@needs_browser
+def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_path):
+    d = browser
+    d.get(url)
+    wait_for(d, 'return document.body.dataset.ready === "1"', 'the page')
+    upload(d, 'ref-file', faces[0])
+    n = settled(d, 0)  # the first photo's sketch fills the canvas, then the face
+    upload(d, 'ref-file', faces[1])
+    n = settled(d, n)
+    assert d.execute_script("return document.querySelectorAll('#refs .ref').length") == 2
+    before = result_pixels(d)
+    assert before.shape == (RES, RES, 3)
+    scale = d.find_element('id', 'canvas').size['width'] / RES
+    layout = editor.model.layout
+    mouth = layout.box('mouth')
+    stroke(d, mouth, scale)
+    n = settled(d, n)
+    after = result_pixels(d)
+    inner, outer = assert_local_change(before, after, box_mask(mouth), box_mask(mouth, 16))
+    # another reference for the eyes: the eye boxes change
+    from selenium.webdriver.support.ui import Select
+    Select(d.find_element('id', 'app-eye1')).select_by_value('1')
+    n = settled(d, n)
+    Select(d.find_element('id', 'app-eye2')).select_by_value('1')
+    n = settled(d, n)
+    eyes = result_pixels(d)
+    inside = box_mask(layout.box('eye1')) | box_mask(layout.box('eye2'))
+    margin = box_mask(layout.box('eye1'), 16) | box_mask(layout.box('eye2'), 16)
+    assert_local_change(after, eyes, inside, margin)
+    # undo brings the canvas back to before the stroke
+    d.find_element('id', 'undo').click()
+    n = settled(d, n)
+    shot = tmp_path / 'web_editor.png'
+    assert d.save_screenshot(str(shot)) and Image.open(shot).size[0] > 600
+    assert d.find_element('id', 'message').text == ''
+
+
+@needs_browser
+def test_browser_bad_uploads_get_a_message(browser, url, faces, tmp_path):
+    d = browser
+    d.get(url)
+    wait_for(d, 'return document.body.dataset.ready === "1"', 'the page')
+    upload(d, 'ref-file', faces[0])
+    n = settled(d, 0)
+    good = png_bytes(random_face(5, RES))
+    bad = {'text.png': (b'just some text, renamed', 'not an image'),
+           'truncated.png': (good[:len(good) // 2], 'broken or truncated'),
+           'bomb.png': (huge_png(20000, 20000), 'decompression bomb'),
+           'big.png': (b'\x89PNG\r\n\x1a\n' + b'\0' * (50 << 20), 'more than the 8 MB limit')}
+    for name, (data, expected) in bad.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        errors = int(d.execute_script('return document.body.dataset.errors'))
+        upload(d, 'ref-file', path)
+        wait_for(d, f'return Number(document.body.dataset.errors) > {errors}', f'{name} refused')
+        text = d.find_element('id', 'message').text
+        assert expected in text, (name, text)
+        path.unlink()
+    # the session still works: another photo, a stroke, a new face
+    upload(d, 'ref-file', faces[2])
+    wait_for(d, "return document.querySelectorAll('#refs .ref').length === 2", 'photo 2')
+    assert d.find_element('id', 'message').text == ''
+    before = result_pixels(d)
+    stroke(d, (40, 20, 40), d.find_element('id', 'canvas').size['width'] / RES)
+    settled(d, n)
+    assert not np.array_equal(before, result_pixels(d))

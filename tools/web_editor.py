@@ -1,0 +1,121 @@
+"""Serve the interactive sketch-based face editor in the browser.
+
+    python tools/web_editor.py                        # the shipped synthetic-128 model
+    python tools/web_editor.py --checkpoint MODEL --port 8000 [--align] [--host 0.0.0.0]
+
+``MODEL`` is anything ``FaceEditor.from_checkpoint`` loads (an export file, a stage-4
+checkpoint, a work directory, converted official weights). Open the printed address in a
+browser. It listens on 127.0.0.1 (this machine only) unless ``--host`` says otherwise, with a
+warning, since the editor has no login: for a remote machine, use an SSH tunnel instead
+(docs/web_editor.md). ``--align`` aligns uploaded reference photos like
+``tools/prepare_data.py --align`` (needs the ``align`` extra). Needs the ``web`` extra
+(``pip install -e '.[web]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
+
+LOOPBACK = ('127.0.0.1', 'localhost', '::1')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('-c', '--checkpoint', default=None,
+                   help='export file, stage-4 checkpoint or work directory (default: the '
+                        'synthetic-128 model shipped in the package)')
+    p.add_argument('--host', default='127.0.0.1',
+                   help='address to listen on (default 127.0.0.1: this machine only)')
+    p.add_argument('--port', type=int, default=7860, help='port (default 7860; 0: any free)')
+    p.add_argument('--align', action='store_true',
+                   help='align uploaded reference photos (in-the-wild photos; needs dlib)')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--precision', default='auto',
+                   help="'auto' (default), 'float32' or 'bfloat16'")
+    p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s)')
+    p.add_argument('--max-sessions', type=int, default=16,
+                   help='sessions kept (least recently used dropped first; default 16)')
+    p.add_argument('--max-upload-mb', type=float, default=8.0,
+                   help='largest accepted upload in MB (default 8)')
+    p.add_argument('--max-upload-megapixels', type=float, default=16.8,
+                   help='largest accepted upload in megapixels (default 16.8 = 4096x4096)')
+    return p.parse_args(argv)
+
+
+def build_app(args):
+    import torch
+
+    from facedisentangle.apis import FaceEditor
+    from facedisentangle.web.server import create_app
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        from facedisentangle.model_zoo import default_checkpoint
+
+        checkpoint = default_checkpoint()
+    editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
+                                        precision=args.precision)
+    aligner = None
+    if args.align:
+        from facedisentangle.data_prep.alignment import FaceAligner
+
+        aligner = FaceAligner(size=editor.resolution, layout=editor.model.layout)
+        aligner.load_models()
+    app = create_app(editor, max_sessions=args.max_sessions,
+                     max_bytes=int(args.max_upload_mb * 2**20),
+                     max_pixels=int(args.max_upload_megapixels * 1e6), aligner=aligner)
+    return app, editor, checkpoint
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        import uvicorn
+    except ImportError:
+        print("error: the web editor needs the 'web' extra: pip install -e '.[web]'",
+              file=sys.stderr)
+        return 2
+    try:
+        app, editor, checkpoint = build_app(args)
+    except (FileNotFoundError, ValueError, ImportError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK:
+        print(f'WARNING: listening on {args.host}: anyone who can reach this address can use '
+              'the editor (there is no login). Prefer the default 127.0.0.1 with an SSH '
+              'tunnel (docs/web_editor.md).', file=sys.stderr, flush=True)
+    print(f'model: {checkpoint} ({editor.resolution} px, {", ".join(editor.supported())})',
+          flush=True)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level='warning',
+                            access_log=False)
+    server = uvicorn.Server(config)
+
+    # print the address once the socket is bound (port 0 gets a free port)
+    import threading
+    import time
+
+    def announce():
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        for s in server.servers:
+            for sock in s.sockets:
+                host, port = sock.getsockname()[:2]
+                shown = f'[{host}]' if ':' in host else host
+                print(f'web editor at http://{shown}:{port}/  (Ctrl+C stops it)', flush=True)
+                return
+
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
