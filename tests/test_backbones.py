@@ -508,6 +508,8 @@ TINY_BUILD = {
                               (1, 2, 16, 16)),
     'ImageToSketchGenerator': (dict(ngf=2, n_downsampling=2, n_blocks=1), (1, 3, 16, 16)),
     'NLayerDiscriminator': (dict(ndf=2, n_layers=2), (1, 3, 16, 16)),
+    'DrawingEncoder': (dict(image_size=16, channels=(2, 4), latent_dim=8), (2, 3, 16, 16)),
+    'DrawingDecoder': (dict(image_size=16, channels=(4, 2, 2), latent_dim=8), (2, 8)),
     'MultiScaleDiscriminator': (dict(ndf=2, n_layers=2, num_D=2), (1, 3, 16, 16)),
 }
 

@@ -3,6 +3,8 @@ from .global_fusion import GlobalFusion
 from .image_geometry_encoder import ImageGeometryEncoderTrainer
 from .local_disentanglement import LocalDisentanglement, SubNetworkEMA
 from .sketch_autoencoder import SketchAutoEncoder
+from .sketch_embedding import SketchEmbedding
 
 __all__ = ['DeepFaceEditingBase', 'GlobalFusion', 'ImageGeometryEncoderTrainer',
-           'LocalDisentanglement', 'NonFiniteLossError', 'SketchAutoEncoder', 'SubNetworkEMA']
+           'LocalDisentanglement', 'NonFiniteLossError', 'SketchAutoEncoder', 'SketchEmbedding',
+           'SubNetworkEMA']
