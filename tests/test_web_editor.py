@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +26,17 @@ from inference_helpers import random_face, tiny_model, write_tiny_export
 from PIL import Image
 
 pytest.importorskip('fastapi', reason="the web editor needs the 'web' extra")
-import uvicorn  # noqa: E402
-
 from facedisentangle.apis import FaceEditor  # noqa: E402
-from facedisentangle.web.browser import find_browser, start_chromium  # noqa: E402
-from facedisentangle.web.server import create_app  # noqa: E402
+from facedisentangle.web.browser import (  # noqa: E402
+    find_browser,
+    result_pixels,
+    settled,
+    start_chromium,
+    stroke,
+    upload,
+    wait_for,
+)
+from facedisentangle.web.server import create_app, serve_in_background  # noqa: E402
 from facedisentangle.web.session import EditSession, parse_choices  # noqa: E402
 from facedisentangle.web.uploads import UploadError, decode_upload  # noqa: E402
 
@@ -112,24 +117,6 @@ def vm_rss() -> int:
     raise RuntimeError('no VmRSS')
 
 
-@contextmanager
-def serve(app):
-    server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0, log_level='warning',
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert thread.is_alive() and time.time() < deadline, 'the server did not start'
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f'http://127.0.0.1:{port}'
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-
 # ------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope='module')
 def editor(tmp_path_factory):
@@ -151,7 +138,7 @@ def faces(tmp_path_factory):
 @pytest.fixture(scope='module')
 def url(editor):
     app = create_app(editor, max_sessions=8)
-    with serve(app) as base:
+    with serve_in_background(app) as base:
         yield base
 
 
@@ -312,54 +299,6 @@ def browser():
     driver.quit()
 
 
-def wait_for(driver, condition, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = driver.execute_script(condition)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f'timed out waiting for {what}; page message: '
-                         f'{driver.execute_script("return $message.textContent")!r}')
-
-
-def settled(driver, after: int):
-    """Wait until the page has received more than ``after`` results and is idle; the count."""
-    return int(wait_for(driver, f'return document.body.dataset.busy === "0" && '
-                                f'Number(document.body.dataset.updates) > {after} && '
-                                'Number(document.body.dataset.updates)',
-                        f'an update after #{after}'))
-
-
-def result_pixels(driver) -> np.ndarray:
-    data = driver.execute_script(
-        "const img = document.getElementById('result');"
-        "const c = document.createElement('canvas');"
-        'c.width = img.naturalWidth; c.height = img.naturalHeight;'
-        "c.getContext('2d').drawImage(img, 0, 0); return c.toDataURL('image/png');")
-    import base64
-    return decode(base64.b64decode(data.split(',', 1)[1]))
-
-
-def upload(driver, input_id: str, path):
-    driver.find_element('id', input_id).send_keys(str(path))
-
-
-def stroke(driver, box, scale: float):
-    """A horizontal pen stroke through the middle of a box (model pixels)."""
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    canvas = driver.find_element('id', 'canvas')
-    width = canvas.size['width']
-    x, y, s = box
-    cx, cy = (x + s * 0.25) * scale - width / 2, (y + s * 0.6) * scale - width / 2
-    chain = ActionChains(driver).move_to_element_with_offset(canvas, int(cx), int(cy))
-    chain.click_and_hold()
-    for _ in range(4):
-        chain.move_by_offset(int(s * 0.125 * scale), 0)
-    chain.release().perform()
-
-
 @needs_browser
 def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_path):
     d = browser
@@ -372,10 +311,9 @@ def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_pat
     assert d.execute_script("return document.querySelectorAll('#refs .ref').length") == 2
     before = result_pixels(d)
     assert before.shape == (RES, RES, 3)
-    scale = d.find_element('id', 'canvas').size['width'] / RES
     layout = editor.model.layout
     mouth = layout.box('mouth')
-    stroke(d, mouth, scale)
+    stroke(d, mouth, RES)
     n = settled(d, n)
     after = result_pixels(d)
     inner, outer = assert_local_change(before, after, box_mask(mouth), box_mask(mouth, 16))
@@ -423,6 +361,6 @@ def test_browser_bad_uploads_get_a_message(browser, url, faces, tmp_path):
     wait_for(d, "return document.querySelectorAll('#refs .ref').length === 2", 'photo 2')
     assert d.find_element('id', 'message').text == ''
     before = result_pixels(d)
-    stroke(d, (40, 20, 40), d.find_element('id', 'canvas').size['width'] / RES)
+    stroke(d, (40, 20, 40), RES)
     settled(d, n)
     assert not np.array_equal(before, result_pixels(d))

@@ -35,6 +35,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,31 @@ class SessionStore:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+@contextmanager
+def serve_in_background(app, host: str = '127.0.0.1', port: int = 0, timeout: float = 30):
+    """Run ``app`` with uvicorn in a thread of this process; yields its ``http://host:port``
+    (``port=0``: a free one) and stops it on exit (tests, the screenshot script)."""
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level='warning',
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            raise RuntimeError(f'the web editor did not start on {host}:{port}')
+        time.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f'http://{host}:{bound}'
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
