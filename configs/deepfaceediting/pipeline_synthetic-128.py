@@ -18,8 +18,9 @@ def _schedule(iters, val, batch):
     }
 
 
-# amp: mixed precision in every stage (--amp): bfloat16 autocast on a CPU, about 2x faster
-# than float32 for these networks on CPUs with AVX-512 BF16 (docs/benchmarks.md)
+# amp: mixed precision in every stage (--amp): bfloat16 autocast on a CPU; the whole-face
+# networks took 0.45x the float32 step time on an Intel Xeon with AMX, less gain without AMX
+# (docs/benchmarks.md)
 pipeline = dict(amp=True, stages=[
     dict(name='stage1', config='stage1_sketch-ae_synthetic-128.py',
          cfg_options=_schedule(300, 150, 16)),

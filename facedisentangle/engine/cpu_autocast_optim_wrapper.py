@@ -1,9 +1,10 @@
 """Mixed precision on a CPU: bfloat16 autocast for the forward passes of a training step.
 
 MMEngine 0.10.7's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device, so ``--amp`` on a
-CPU would otherwise have to fall back to float32. On CPUs with AVX-512 BF16 or AMX the
-whole-face networks train about twice as fast in bfloat16; small crops gain little
-(``docs/benchmarks.md``, "Training steps: float32 and --amp"). bfloat16 has float32's
+CPU would otherwise have to fall back to float32. On an Intel Xeon with AMX the whole-face
+networks trained about twice as fast in bfloat16 (0.45x the float32 step time); small crops
+gain little, and CPUs without AMX gain less (``docs/benchmarks.md``, "Training steps: float32
+and --amp"). bfloat16 has float32's
 exponent range, so no loss scaling is needed: the weights, the gradients and the optimiser
 state stay float32, only the operations autocast lists run in bfloat16 (convolutions, matrix
 products); the norms and the losses stay float32.
