@@ -52,6 +52,32 @@ def input_errors() -> tuple[type[BaseException], ...]:
 
 
 # ------------------------------------------------------------------------------ arguments
+def refine_strength(text: str):
+    """``0.7`` (every component) or ``eye1=1,mouth=0.5`` -> float or dict."""
+    try:
+        if '=' not in text:
+            return float(text)
+        pairs = [item.split('=', 1) for item in text.split(',') if item.strip()]
+        return {k.strip(): float(v) for k, v in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'--refine-sketch: expected a number or '
+                                         f'component=number,..., got {text!r}') from None
+
+
+def add_refine_arguments(p) -> None:
+    """Manifold projection of hand-drawn sketches (docs/sketch_projection.md)."""
+    p.add_argument('--refine-sketch', type=refine_strength, default=None, metavar='S|C=S,..',
+                   help='project each component of the sketch towards the training sketches: '
+                        'strength 0..1 for all components, or e.g. eye1=1,mouth=0.5; needs '
+                        '--sketch-embedding')
+    p.add_argument('--refine-k', type=int, default=None,
+                   help='neighbours of the projection (default 15)')
+    p.add_argument('--sketch-embedding', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                   help='trained sketch embedding (configs/deepfaceediting/sketch-embedding_*)')
+    p.add_argument('--sketch-bank', default=None,
+                   help='bank folder (default: <embedding checkpoint folder>/sketch_bank)')
+
+
 def parse_args(argv=None):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('-c', '--checkpoint', default=None,
@@ -89,10 +115,12 @@ def parse_args(argv=None):
     p.add_argument('--geometry', required=True, help='photo (or sketch) file or folder')
     p.add_argument('--appearance', required=True, help='photo file or folder')
     p.add_argument('--geometry-from', choices=['photo', 'sketch'], default='photo')
+    add_refine_arguments(p)
     p = sub.add_parser('sketch2face', parents=[common],
                        help='a face from a sketch and the appearance of a photo')
     p.add_argument('--sketch', required=True, help='sketch file or folder')
     p.add_argument('--appearance', required=True, help='photo file or folder')
+    add_refine_arguments(p)
     p = sub.add_parser('mix', parents=[common],
                        help='per-component geometry and appearance sources')
     p.add_argument('--base', required=True,
@@ -261,10 +289,10 @@ def run_batch(editor, args, jobs: list[dict]) -> list:
     cmd = args.command
     if cmd == 'swap':
         return editor.swap([c['geometry'] for c in calls], [c['appearance'] for c in calls],
-                           geometry_from=args.geometry_from)
+                           geometry_from=args.geometry_from, **refine_kwargs(args))
     if cmd == 'sketch2face':
         return editor.sketch_to_face([c['geometry'] for c in calls],
-                                     [c['appearance'] for c in calls])
+                                     [c['appearance'] for c in calls], **refine_kwargs(args))
     if cmd == 'mix':
         # the part sources are single files, used with every base image of the batch
         return editor.mix(dict(calls[0]['parts']), base=[c['base'] for c in calls],
@@ -298,6 +326,34 @@ def shared_inputs(jobs: list[dict]) -> list[tuple[Path, bool]]:
     return [x for x in jobs[0]['inputs'] if x in common]
 
 
+def refine_kwargs(args) -> dict:
+    if getattr(args, 'refine_sketch', None) is None:
+        return {}
+    return dict(refine_sketch=args.refine_sketch, refine_k=args.refine_k)
+
+
+def load_sketch_refiner(args):
+    """The SketchRefiner of --sketch-embedding / --sketch-bank, or None."""
+    if getattr(args, 'refine_sketch', None) is None:
+        if getattr(args, 'sketch_embedding', None):
+            raise EditError('--sketch-embedding is used with --refine-sketch')
+        return None
+    if not args.sketch_embedding:
+        raise EditError('--refine-sketch needs --sketch-embedding CONFIG CHECKPOINT (a trained '
+                        'sketch embedding; docs/sketch_projection.md)')
+    from facedisentangle.inference.sketch_refiner import DEFAULT_K, SketchRefiner
+
+    config, checkpoint = args.sketch_embedding
+    for f in (config, checkpoint):
+        if not osp.isfile(f):
+            raise EditError(f'--sketch-embedding: {f} not found')
+    try:
+        return SketchRefiner.from_files(config, checkpoint, banks=args.sketch_bank,
+                                        k=args.refine_k or DEFAULT_K, device=args.device)
+    except (RuntimeError, KeyError) as e:
+        raise EditError(f'--sketch-embedding: {first_line(e)}') from e
+
+
 def load_editor(args):
     import torch
 
@@ -314,6 +370,7 @@ def load_editor(args):
     editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
                                         precision=args.precision, low_memory=args.low_memory,
                                         convert_cache=convert_cache, align=args.align)
+    editor.sketch_refiner = load_sketch_refiner(args)
     # every input of a batch (and its mix parts) stays remembered until its grid is written
     editor.reader.memo_size = max(editor.reader.memo_size, 4 * max(1, args.batch_size) + 16)
     return editor

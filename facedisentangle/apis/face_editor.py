@@ -44,16 +44,22 @@ class FaceEditor:
             :class:`~facedisentangle.apis.input_reader.NoFaceError` naming it. Needs
             ``pip install -e .[align]``.
         align_config: ``FaceAligner`` options (its size and layout are the model's).
+        sketch_refiner: a :class:`~facedisentangle.inference.sketch_refiner.SketchRefiner`
+            (trained sketch embedding + banks): sketch inputs may then be projected towards
+            the training sketches per component (``refine_sketch=`` of :meth:`swap`,
+            :meth:`sketch_to_face`; docs/sketch_projection.md).
     """
 
     def __init__(self, model: DeepFaceEditingInference, output: str = 'numpy',
-                 align: bool = False, align_config: dict | None = None):
+                 align: bool = False, align_config: dict | None = None,
+                 sketch_refiner=None):
         if output not in ('numpy', 'pil'):
             raise ValueError(f"output must be 'numpy' or 'pil', got {output!r}")
         self.model = model
         self.output = output
         self.reader = InputReader(model.resolution, model.layout, align=align,
                                   align_config=align_config)
+        self.sketch_refiner = sketch_refiner
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike | Sequence[str | os.PathLike],
@@ -62,7 +68,8 @@ class FaceEditor:
                         cache_bytes: int | None = None, low_memory: bool | None = None,
                         preload: Sequence[str] | None = None,
                         convert_cache: bool | str | os.PathLike | None = None,
-                        align: bool = False, align_config: dict | None = None) -> FaceEditor:
+                        align: bool = False, align_config: dict | None = None,
+                        sketch_refiner=None) -> FaceEditor:
         """Load an export file, a stage checkpoint, a list of stage checkpoints or a work dir.
 
         Args:
@@ -84,14 +91,15 @@ class FaceEditor:
                 every later load maps (:mod:`facedisentangle.inference.converted_cache`).
                 ``None`` (default): on for a CPU, in ``~/.cache/facedisentangle/converted``
                 (or ``$FACEDISENTANGLE_CACHE_DIR``); a path: that folder; ``False``: off.
-            align, align_config: see the class.
+            align, align_config, sketch_refiner: see the class.
         """
         model = DeepFaceEditingInference.from_checkpoint(
             path, precision=precision, device=device, cache_bytes=cache_bytes,
             low_memory=low_memory, convert_cache=convert_cache)
         if preload:
             model.preload(preload)
-        return cls(model, output=output, align=align, align_config=align_config)
+        return cls(model, output=output, align=align, align_config=align_config,
+                   sketch_refiner=sketch_refiner)
 
     @classmethod
     def from_pretrained(cls, name: str = 'synthetic-128', **kwargs) -> FaceEditor:
@@ -146,20 +154,47 @@ class FaceEditor:
         return format_outputs(images, batch, self.output)
 
     # ------------------------------------------------------------------ operations
-    def swap(self, geometry: Images, appearance: Images, geometry_from: str = 'photo'):
+    def swap(self, geometry: Images, appearance: Images, geometry_from: str = 'photo',
+             refine_sketch: float | Mapping[str, float] | None = None,
+             refine_k: int | None = None):
         """Geometry of ``geometry`` (a photo, or a sketch with ``geometry_from='sketch'``) with
-        the appearance of the photo ``appearance``, for every component."""
+        the appearance of the photo ``appearance``, for every component.
+
+        ``refine_sketch`` (sketches only; needs ``sketch_refiner``): projection strength in
+        [0, 1], one number or ``{component: strength}``, with ``refine_k`` neighbours."""
         g, gb = self._load(geometry, f'geometry {geometry_from}', geometry_from == 'photo')
         a, ab = ((g, gb) if appearance is geometry and geometry_from == 'photo'
                  else self._load(appearance, 'appearance'))
         self._check_batches(geometry=g, appearance=a)
-        image = self.model.compose(self.model.encode_geometry(g, geometry_from),
-                                   self.model.encode_appearance(a))
+        codes = self.model.encode_geometry(g, geometry_from)
+        if refine_sketch is not None:
+            if geometry_from != 'sketch':
+                raise ValueError("refine_sketch applies to sketches (geometry_from='sketch')")
+            codes.update(self._refined_codes(g, refine_sketch, refine_k))
+        image = self.model.compose(codes, self.model.encode_appearance(a))
         return self._out(image, gb or ab)
 
-    def sketch_to_face(self, sketch: Images, appearance: Images):
-        """A face with the sketch's geometry and the photo's appearance."""
-        return self.swap(sketch, appearance, geometry_from='sketch')
+    def sketch_to_face(self, sketch: Images, appearance: Images,
+                       refine_sketch: float | Mapping[str, float] | None = None,
+                       refine_k: int | None = None):
+        """A face with the sketch's geometry and the photo's appearance (``refine_sketch``,
+        ``refine_k``: see :meth:`swap`)."""
+        return self.swap(sketch, appearance, geometry_from='sketch',
+                         refine_sketch=refine_sketch, refine_k=refine_k)
+
+    def _refined_codes(self, sketch: torch.Tensor, refine_sketch, refine_k
+                       ) -> dict[str, torch.Tensor]:
+        """E_sketch codes of the components whose sketch box is projected (strength > 0)."""
+        if self.sketch_refiner is None:
+            raise ValueError('refine_sketch needs a sketch embedding and its banks: '
+                             'FaceEditor(..., sketch_refiner=SketchRefiner.from_files(CONFIG, '
+                             'CHECKPOINT)) (docs/sketch_projection.md)')
+        refined = self.sketch_refiner.refined_sketches(sketch, refine_sketch, refine_k)
+        missing = [c for c in refined if c not in self.components]
+        if missing:
+            raise ValueError(f'refine_sketch: components {missing} are not in the model '
+                             f'({list(self.components)})')
+        return {c: self.model.encode_geometry(x, 'sketch', [c])[c] for c, x in refined.items()}
 
     def reconstruct(self, image: Images):
         """The photo's own geometry and appearance through the whole model."""
