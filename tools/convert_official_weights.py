@@ -1,7 +1,9 @@
 """Convert the official DeepFaceEditing (Jittor) weights into a facedisentangle export file.
 
-    python tools/convert_official_weights.py --src DeepFaceEditing/checkPoints --out official.pth
+    python tools/convert_official_weights.py --src DeepFaceEditing-Jittor/checkPoints --out official.pth
 
+The authors released Jittor inference code and Jittor weights in their repository,
+IGLICT/DeepFaceEditing-Jittor on GitHub, whose README says where to download the weights.
 ``--src`` is the release's checkpoint directory (``sketch_encoder/``, ``image_encoder/``,
 ``generator/``, ``global_fuse.pkl``, optionally ``sketch_generator.pkl``). Jittor is not needed:
 both the plain pickle of numpy arrays and Jittor's newer format (pickle + SHA-1 + ``HCAJSLHD``)
