@@ -59,6 +59,15 @@ def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_p
     assert 'pipeline: stage2 already finished' in log
     assert 'Auto resumed from the latest good checkpoint' in log
     assert 'stage3/iter_' in log.split('Auto resumed from the latest good checkpoint')[1][:300]
+    # the console: stage k/4 with an overall ETA, no MMEngine listings (in the log files)
+    assert 'skipped (stage 2/4)' in log
+    assert 'stage 3/4: stage3 (' in log and 'stage 4/4: stage4 (' in log
+    assert 'pipeline: stage 4/4 (stage4) iter 2/2; all stages: ' in log
+    assert 'ETA 0:' in log and 'pipeline: all 4 stages done' in log
+    for listing in ('System environment', 'Config:', 'Hooks will be executed'):
+        assert listing not in log, listing
+    stage4_log = next((work / 'stage4').glob('*/*.log')).read_text()
+    assert 'System environment' in stage4_log and 'Hooks will be executed' in stage4_log
     results = json.loads((work / 'pipeline_done.json').read_text())
     assert results['stage3'].endswith('stage3/iter_8.pth')
     assert results['stage4'].endswith('stage4/iter_2.pth')

@@ -4,6 +4,13 @@ OpenMMLab-style flags: ``--work-dir``, ``--resume [auto|PATH]``, ``--amp``,
 ``--cfg-options k=v ...``, ``--launcher none|pytorch|slurm``. Multi-process training:
 ``torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pytorch`` (GPUs with NCCL, or
 CPU processes with gloo) or ``tools/dist_train.sh`` / ``tools/slurm_train.sh``.
+
+``--cfg-options`` keys are checked before anything runs: a key the config cannot take (a typo
+such as ``train_cfg.max_iterz``) stops with the closest valid key named; ``--allow-new-keys``
+adds keys on purpose. The console shows the progress and the iteration logs; MMEngine's
+environment, config and hook listings go to the log file only (``--verbose``: also the
+console). A missing config file, an unknown ``--cfg-options`` key, a missing data file or a
+data set split without samples: one ``error:`` line on stderr and exit code 2.
 """
 from __future__ import annotations
 
@@ -30,7 +37,13 @@ def parse_args(argv=None):
                         help='mixed precision: float16 AMP on a GPU, bfloat16 autocast on a '
                              'CPU')
     parser.add_argument('--cfg-options', nargs='+', action=_DictAction, default={},
-                        help='override config keys, e.g. train_cfg.max_iters=100')
+                        help='override config keys, e.g. train_cfg.max_iters=100 (checked: a '
+                             'key the config cannot take is refused, with the closest one)')
+    parser.add_argument('--allow-new-keys', action='store_true',
+                        help='let --cfg-options add keys the config does not have')
+    parser.add_argument('--verbose', action='store_true',
+                        help="also print MMEngine's environment, config and hook listings "
+                             '(always in the log file)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)

@@ -15,18 +15,29 @@ stay usable one by one with ``tools/train.py``. ``pipeline.amp = True`` (or ``am
 one stage) trains as ``--amp`` does: float16 AMP on a GPU, bfloat16 autocast on a CPU. With
 ``pipeline.samples = dict(num=8)`` the last (stage-4) model writes a grid of sample edits to
 ``<work_dir>/samples/``.
+
+Console: each stage starts with ``stage k/n: <name> (<config>), N iterations; ETA for all
+stages ...`` and, every logger interval, a line with the iterations of all stages done and
+left and the overall ETA (:class:`~facedisentangle.engine.hooks.PipelineProgressHook`: time so
+far / iterations trained so far x iterations left, each stage weighted by its max_iters).
 """
 from __future__ import annotations
 
 import json
 import logging
 import os.path as osp
+import time
 
 from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
 from facedisentangle.engine.checkpoint import atomic_write_text
+from facedisentangle.engine.hooks.pipeline_progress_hook import (
+    PipelineProgressHook,
+    format_seconds,
+    overall_eta,
+)
 
 DONE_FILE = 'stage_done.json'
 
@@ -78,22 +89,34 @@ def run_pipeline(cfg: Config, args) -> dict[str, str]:
         raise ValueError(f'{cfg.filename}: stage names must be unique, got {names}')
     work_dir = cfg.work_dir
     results: dict[str, str] = {}
-    for stage in stages:
+    finished = {s['name']: stage_result(osp.join(work_dir, s['name'])) for s in stages}
+    plan = _planned_iters(cfg, stages, finished, args.cfg_options)  # max_iters of each stage left to train
+    started, trained = time.time(), 0
+    for k, stage in enumerate(stages, 1):
         name = stage['name']
         stage_dir = osp.join(work_dir, name)
-        done = stage_result(stage_dir)
+        done = finished[name]
         if done is not None:
-            print_log(f'pipeline: {name} already finished ({done}); skipped',
-                      logger='current', level=logging.INFO)
+            print_log(f'pipeline: {name} already finished ({done}); skipped (stage {k}/'
+                      f'{len(stages)})', logger='current', level=logging.INFO)
             results[name] = done
             continue
         stage_cfg = _stage_cfg(cfg, stage, work_dir, results, args)
         if args.amp or stage.get('amp', cfg.pipeline.get('amp', False)):
             set_amp(stage_cfg)
-        print_log(f'pipeline: training {name} ({stage["config"]}) in {stage_dir}',
+        later = sum(plan[s['name']] for s in stages[k:])
+        left = stage_cfg.train_cfg.get('max_iters', 0) + later
+        print_log(f'stage {k}/{len(stages)}: {name} ({stage["config"]}), '
+                  f'{stage_cfg.train_cfg.get("max_iters", "?")} iterations, in {stage_dir}; '
+                  f'ETA for all stages {overall_eta(time.time() - started, trained, left)}',
                   logger='current', level=logging.INFO)
         runner = build_runner(stage_cfg)
+        progress = PipelineProgressHook(
+            k, len(stages), name, later_iters=later, done_before=trained, started=started,
+            interval=stage_cfg.get('default_hooks', {}).get('logger', {}).get('interval', 50))
+        runner.register_hook(progress, priority='BELOW_NORMAL')
         runner.train()
+        trained += progress.trained
         final = osp.join(stage_dir, f'iter_{runner.iter}.pth')
         if not osp.isfile(final):
             raise RuntimeError(f'pipeline: {name} finished but {final} was not written; keep '
@@ -116,4 +139,28 @@ def run_pipeline(cfg: Config, args) -> dict[str, str]:
                   level=logging.INFO)
     if get_rank() == 0:
         atomic_write_text(osp.join(work_dir, 'pipeline_done.json'), json.dumps(results, indent=2))
+    print_log(f'pipeline: all {len(stages)} stages done ({trained} iterations in '
+              f'{format_seconds(time.time() - started)} in this run); checkpoints in {work_dir}',
+              logger='current', level=logging.INFO)
     return results
+
+
+def _planned_iters(cfg: Config, stages: list, finished: dict,
+                   cli_options: dict | None = None) -> dict[str, int]:
+    """``{stage: its max_iters}`` for the stages left to train (0 for finished ones), read from
+    each stage's config with its own cfg_options and the command line's."""
+    base = osp.dirname(cfg.filename)
+    plan = {}
+    for stage in stages:
+        if finished[stage['name']] is not None:
+            plan[stage['name']] = 0
+            continue
+        overrides = dict(stage.get('cfg_options', {}), **dict(cli_options or {}))
+        path = osp.join(base, stage['config'])
+        if 'train_cfg.max_iters' in overrides:
+            plan[stage['name']] = int(overrides['train_cfg.max_iters'])
+        elif osp.isfile(path):
+            plan[stage['name']] = int(Config.fromfile(path).train_cfg.get('max_iters', 0))
+        else:
+            plan[stage['name']] = 0  # its own error comes when the stage starts
+    return plan

@@ -34,13 +34,64 @@ def set_amp(cfg: Config) -> None:
             sub['type'] = 'CPUAutocastOptimWrapper'
 
 
-def load_config(args) -> Config:
+def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
+    """``[(stage name, its config with the stage's own cfg_options)]`` of a pipeline config."""
+    base = osp.dirname(cfg.filename)
+    out = []
+    for stage in cfg.pipeline.get('stages') or []:
+        path = osp.join(base, stage['config'])
+        if not osp.isfile(path):
+            raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not "
+                                    'found')
+        stage_cfg = Config.fromfile(path)
+        stage_cfg.merge_from_dict(dict(stage.get('cfg_options', {})))
+        out.append((f"{stage['name']} ({stage['config']})", stage_cfg))
+    return out
+
+
+def check_options(cfg: Config, options: dict) -> None:
+    """Refuse ``--cfg-options`` keys the config cannot take (UnknownConfigKeyError naming each
+    and the closest valid key; :mod:`facedisentangle.utils.cfg_options`). In a pipeline
+    config, ``pipeline.*`` keys are checked against it, every other key (applied to every
+    stage) against each stage's config."""
+    from facedisentangle.utils.cfg_options import UnknownConfigKeyError, check_key
+
+    if not options:
+        return
+    problems: dict[str, tuple[str, list[str]]] = {}  # key -> (message, where)
+    if 'pipeline' in cfg:
+        targets = [('', cfg, [k for k in options if str(k).split('.')[0] == 'pipeline'])]
+        rest = [k for k in options if str(k).split('.')[0] != 'pipeline']
+        targets += [(name, c, rest) for name, c in stage_configs(cfg)] if rest else []
+    else:
+        targets = [('', cfg, list(options))]
+    for where, target, keys in targets:
+        plain = target.to_dict()
+        for key in keys:
+            msg = check_key(plain, str(key))
+            if msg:
+                problems.setdefault(str(key), (msg, []))[1].append(where)
+    if problems:
+        parts = []
+        for msg, where in problems.values():
+            where = [w for w in where if w]
+            parts.append(msg + (f" in stage{'s' if len(where) > 1 else ''} {', '.join(where)}"
+                                if where else ''))
+        raise UnknownConfigKeyError(
+            f"--cfg-options: {'; '.join(parts)}. Nothing was run; pass --allow-new-keys to "
+            'add keys on purpose')
+
+
+def load_config(args, check_keys: bool = False) -> Config:
     """The config of ``args.config`` with the flags shared by train and test applied:
-    ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default
-    ``./work_dirs/<config name>`` unless the config sets one)."""
+    ``--launcher``, ``--cfg-options`` (first checked with ``check_keys``, see
+    :func:`check_options`) and ``--work-dir`` (default ``./work_dirs/<config name>`` unless
+    the config sets one)."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
+    if check_keys:
+        check_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -52,8 +103,11 @@ def load_config(args) -> Config:
 
 
 def build_train_cfg(args) -> Config:
-    """Load the config and apply the command-line flags."""
-    cfg = load_config(args)
+    """Load the config and apply the command-line flags (``--cfg-options`` keys checked unless
+    ``--allow-new-keys``)."""
+    cfg = load_config(args, check_keys=not getattr(args, 'allow_new_keys', False))
+    if getattr(args, 'verbose', False):
+        cfg.verbose = True  # FDRunner: MMEngine's environment/config/hook listings on the console
     if args.amp and 'pipeline' not in cfg:  # a pipeline sets it per stage
         set_amp(cfg)
     if args.resume == 'auto':
@@ -74,21 +128,38 @@ def build_runner(cfg: Config):
     return FDRunner.from_cfg(cfg)
 
 
+#: errors of the user's files and options: one ``error:`` line on stderr, exit code 2
+def user_errors() -> tuple[type[BaseException], ...]:
+    from facedisentangle.datasets import H5FormatError
+    from facedisentangle.datasets.face_h5_dataset import SplitError
+    from facedisentangle.utils.cfg_options import UnknownConfigKeyError
+
+    return FileNotFoundError, UnknownConfigKeyError, SplitError, H5FormatError
+
+
 def main(args) -> int:
+    from facedisentangle.apis.test import one_line
     from facedisentangle.models.editors.base import NonFiniteLossError
     from facedisentangle.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
-    cfg = build_train_cfg(args)
     try:
-        if 'pipeline' in cfg:
-            from facedisentangle.apis.pipeline import run_pipeline
-
-            run_pipeline(cfg, args)
-        else:
-            build_runner(cfg).train()
+        return _train(args)
+    except user_errors() as e:
+        print(f'error: {one_line(e)}', file=sys.stderr)
+        return 2
     except NonFiniteLossError as e:
         print_log(str(e), logger='current', level=logging.ERROR)
         print(f'error: {e}', file=sys.stderr)
         return 1
+
+
+def _train(args) -> int:
+    cfg = build_train_cfg(args)
+    if 'pipeline' in cfg:
+        from facedisentangle.apis.pipeline import run_pipeline
+
+        run_pipeline(cfg, args)
+    else:
+        build_runner(cfg).train()
     return 0

@@ -21,6 +21,11 @@ from .h5_format import H5FormatError, _attr_str, _open_h5, check_h5_file
 SEED_KEYS = ('geometry_seed', 'appearance_seed')
 
 
+class SplitError(ValueError):
+    """A split the file does not have, or one without samples (tools/train.py reports it in
+    one line, exit code 2)."""
+
+
 @DATASETS.register_module()
 class FaceH5Dataset(BaseDataset):
     """Aligned photos and sketches from a ``facedisentangle-faces`` HDF5 file.
@@ -67,7 +72,7 @@ class FaceH5Dataset(BaseDataset):
             n = check_h5_file(f, path, require_complete=True, resolution=self.resolution)
             split_names = json.loads(_attr_str(f.attrs['split_names']))
             if self.split is not None and self.split not in split_names:
-                raise ValueError(f'FaceH5Dataset({path}): split {self.split!r} is not one of '
+                raise SplitError(f'FaceH5Dataset({path}): split {self.split!r} is not one of '
                                  f'the file\'s splits {split_names}')
             if self.load_labels and 'labels' not in f:
                 raise H5FormatError(f'{path}: load_labels=True, but the file has no dataset '
@@ -88,7 +93,7 @@ class FaceH5Dataset(BaseDataset):
             split == split_names.index(self.split))
         if len(keep) == 0:
             counts = {name: int((split == k).sum()) for k, name in enumerate(split_names)}
-            raise ValueError(f'FaceH5Dataset({path}): split {self.split!r} has no samples '
+            raise SplitError(f'FaceH5Dataset({path}): split {self.split!r} has no samples '
                              f'(samples per split: {counts})')
         data_list = []
         for i in keep:

@@ -9,8 +9,10 @@
    :class:`~facedisentangle.engine.optim_constructor.PerNetworkOptimWrapperConstructor`; models
    with a custom ``train_step`` are wrapped with ``MMSeparateDistributedDataParallel``.
 
-Also: checkpoints are saved atomically (temporary file + rename), and ``resume='auto'`` picks
-the newest checkpoint that loads, so a ``kill -9`` at any moment never blocks a restart.
+Also: MMEngine's environment, config and hook listings go to the log file, not the console
+(``cfg.verbose``: both; :mod:`.console`); checkpoints are saved atomically (temporary file +
+rename), and ``resume='auto'`` picks the newest checkpoint that loads, so a ``kill -9`` at any
+moment never blocks a restart.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from facedisentangle.registry import RUNNERS
 
 from .checkpoint import atomic_write_text, find_last_good_checkpoint, safe_load_checkpoint
+from .console import quiet_console
 from .dist import init_cpu_distributed
 
 
@@ -47,6 +50,14 @@ class FDRunner(Runner):
     def __init__(self, *args, launcher: str = 'none', **kwargs):
         self._launcher_name = launcher
         super().__init__(*args, launcher=launcher, **kwargs)
+
+    def build_logger(self, *args, **kwargs):
+        """MMEngine's logger, with the environment, config and hook listings kept off the
+        console (they stay in the log file) unless ``cfg.verbose`` (:mod:`.console`)."""
+        logger = super().build_logger(*args, **kwargs)
+        if not self.cfg.get('verbose', False):
+            quiet_console(logger)
+        return logger
 
     @classmethod
     def from_cfg(cls, cfg) -> 'FDRunner':
