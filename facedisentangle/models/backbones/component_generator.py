@@ -53,6 +53,9 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
             like pix2pixHD's affine norms start at weight 1 (N(1, 0.02)). ``'zero'``: head
             bias 0, so ``w`` starts near 0 and every AdaIN layer nearly silences its input:
             the stage-3 generator then learns much more slowly (docs/local_disentanglement.md).
+        up_norm: norm of the up-sampling layers: ``'adain'`` (official G_syn) or ``'in'``
+            (affine instance norm: the release's ``Drawing/part_gen_*``, whose AdaIN is only in
+            the ResnetBlocks).
         appearance_init: ``init_type`` of the appearance encoder's convolutions (not of its
             1x1 head). ``'kaiming'`` (default, ours; MUNIT's choice for this encoder): it has
             no normalisation, so with ``N(0, 0.02)`` weights each of its six ReLU
@@ -67,7 +70,7 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
                  output_nc: int = 3, style_dim: int = 64, app_dim: int = 16,
                  app_n_downsampling: int = 5, padding: str = 'reflect',
                  init_type: str = 'normal', init_gain: float = 0.02, adain_init: str = 'unit',
-                 appearance_init: str | None = 'kaiming'):
+                 appearance_init: str | None = 'kaiming', up_norm: str = 'adain'):
         super().__init__()
         check_sizes(type(self).__name__, ngf, n_downsampling, n_blocks)
         if adain_init not in ('unit', 'zero'):
@@ -80,7 +83,10 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
         self.style_dim = style_dim
         layers: list[nn.Module] = [ResnetBlock(self.in_channels, norm='adain', padding=padding)
                                    for _ in range(n_blocks)]
-        layers += upsampling_layers(ngf, n_downsampling, 'adain')
+        if up_norm not in ('adain', 'in'):
+            raise ValueError(f"{type(self).__name__}: up_norm must be 'adain' or 'in', got "
+                             f'{up_norm!r}')
+        layers += upsampling_layers(ngf, n_downsampling, up_norm)
         self._head_start = len(layers)
         layers += head_layers(ngf, output_nc)
         self.model = nn.Sequential(*layers)
