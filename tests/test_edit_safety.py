@@ -117,13 +117,15 @@ def test_a_truncated_image_is_listed_after_every_good_one_is_written(files, tmp_
     assert err[0] == 'edit.py: 1 of 4 input(s) could not be used:'
     assert len(err) == 2 and 'bob.png' in err[1] and 'truncated' in err[1], err
     assert 'wrote 6 file(s)' in captured.out
-    # the same edits as a clean run
+    # the same edits as a clean run (ann was edited alone: batching may move the last bit,
+    # at most one grey level, docs/editing.md)
     clean = tmp_path / 'clean'
     assert run('reconstruct', '-c', files['model'], '--input', files['photos'], '-o',
                clean, '--batch-size', '2') == 0
     for name in ('ann.png', 'cid.png', 'dan.png'):
-        np.testing.assert_array_equal(np.asarray(Image.open(out / name)),
-                                      np.asarray(Image.open(clean / name)))
+        a = np.asarray(Image.open(out / name)).astype(int)
+        b = np.asarray(Image.open(clean / name)).astype(int)
+        assert np.abs(a - b).max() <= 1, name
 
 
 def test_a_bad_file_shared_by_a_folder_run_stops_at_once(files, tmp_path, capsys):
