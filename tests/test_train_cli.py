@@ -3,8 +3,8 @@ anything runs (with the closest key), a missing config or an empty split is one 
 code 2, and MMEngine's listings go to the log file unless --verbose."""
 from __future__ import annotations
 
+import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import REPO, run_tool
@@ -120,38 +120,48 @@ def test_verbose_prints_the_listings(tiny_synthetic_h5, tmp_path):
         assert listing in out, listing
 
 
-@pytest.mark.parametrize('case', ['missing_config', 'empty_split', 'missing_data'])
-def test_user_errors_are_one_line_with_exit_code_2(tmp_path, case):
-    if case == 'missing_config':
-        args, name = [str(tmp_path / 'nope.py')], 'nope.py'
+def train_main(argv: list[str]) -> int:
+    spec = importlib.util.spec_from_file_location('tool_train', REPO / 'tools' / 'train.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(module.parse_args(argv))
+
+
+def test_missing_configs_are_one_line_with_exit_code_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args sets it; undone after the test
+    assert train_main([str(tmp_path / 'nope.py')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error:') and 'nope.py' in err[0], err
+    # a pipeline stage whose config file is missing stops before any stage trains
+    cfg = tmp_path / 'pipe.py'
+    cfg.write_text(f"_base_ = [{str(REPO / 'configs/_base_/default_runtime.py')!r}]\n"
+                   "pipeline = dict(stages=[dict(name='s1', config='missing_stage.py')])\n")
+    assert train_main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                       'train_cfg.max_iters=1']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'missing_stage.py' in err[0], err
+    assert not (tmp_path / 'w').exists()
+
+
+@pytest.mark.parametrize('case', ['empty_split', 'missing_data'])
+def test_data_errors_are_one_line_with_exit_code_2(tmp_path, case):
+    data = tmp_path / 'noval.h5'
+    if case == 'empty_split':
+        sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
+        try:
+            from synthetic_faces import main as make_faces
+        finally:
+            sys.path.pop(0)
+        assert make_faces(['--num', '8', '--size', '128', '--val', '0', '--test', '2',
+                           '--workers', '1', '--out', str(data)]) == 0
+        name = "split 'val' has no samples"
     else:
-        data = tmp_path / 'noval.h5'
-        if case == 'empty_split':
-            sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
-            try:
-                from synthetic_faces import main as make_faces
-            finally:
-                sys.path.pop(0)
-            assert make_faces(['--num', '8', '--size', '128', '--val', '0', '--test', '2',
-                               '--workers', '1', '--out', str(data)]) == 0
-            name = "split 'val' has no samples"
-        else:
-            name = 'noval.h5'
-        args = [str(STAGE1), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
-                *tiny_options(str(data))]
+        name = 'noval.h5'
+    args = [str(STAGE1), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+            *tiny_options(str(data))]
     proc = run_tool(['tools/train.py', *args], check=False, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith('error:') and name in err[0], proc.stderr
     assert 'Traceback' not in proc.stdout + proc.stderr
 
-
-def test_stage_configs_are_found(tmp_path):
-    """A pipeline stage whose config file is missing stops before any stage trains."""
-    cfg = tmp_path / 'pipe.py'
-    cfg.write_text(f"_base_ = [{str(REPO / 'configs/_base_/default_runtime.py')!r}]\n"
-                   "pipeline = dict(stages=[dict(name='s1', config='missing_stage.py')])\n")
-    proc = run_tool(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'w'),
-                     '--cfg-options', 'train_cfg.max_iters=1'], check=False, timeout=300)
-    assert proc.returncode == 2 and 'missing_stage.py' in proc.stderr
-    assert not Path(tmp_path / 'w').exists()
