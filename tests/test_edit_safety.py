@@ -16,8 +16,7 @@ from inference_helpers import random_face, tiny_model, write_tiny_export
 from PIL import Image
 from skimage import data
 
-from facedisentangle.apis import FaceEditor
-from facedisentangle.apis.input_reader import NoFaceError
+from facedisentangle.apis import FaceEditor, NoFaceError
 from facedisentangle.inference import CheckpointKindError
 from facedisentangle.inference.converted_cache import cache_entries, clear_cache
 
