@@ -14,10 +14,14 @@ warning, since the editor has no login: for a remote machine, use an SSH tunnel 
 from __future__ import annotations
 
 import argparse
+import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
+# OpenMP threads that sleep while they wait: a busy machine (other processes on the same
+# cores) otherwise makes each update many times slower (docs/web_editor.md, "Speed")
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 LOOPBACK = ('127.0.0.1', 'localhost', '::1')
 
