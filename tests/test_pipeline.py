@@ -83,3 +83,31 @@ def test_pipeline_killed_in_stage3_resumes_and_finishes(tiny_synthetic_h5, tmp_p
     assert list((work / 'stage4').glob('*/vis_data/vis_image/stage4_face_*.png'))
     assert list((work / 'stage1').glob('*/vis_data/vis_image/stage1_eye1_*.png'))
     assert not list((work / 'stage1').glob('*/vis_data/vis_image/stage4_*.png'))
+
+
+def test_stage_override_with_delete_survives_building_the_stage_twice(tmp_path):
+    """A stage's cfg_options may replace a dict with ``_delete_`` (e.g. a stage-4 optimiser
+    without the discriminator); MMEngine's merge pops ``_delete_`` from what it merges, so
+    the second build of the same stage (the sample grid rebuilds the last one) must see it
+    too."""
+    from argparse import Namespace
+
+    from mmengine.config import Config
+
+    from facedisentangle.apis.pipeline import _stage_cfg
+
+    ow = dict(_delete_=True, constructor='PerNetworkOptimWrapperConstructor',
+              generator=dict(modules=['fusion_generator'],
+                             optimizer=dict(type='Adam', lr=5e-4, betas=(0.5, 0.999))))
+    cfg_file = tmp_path / 'pipe.py'
+    cfg_file.write_text(
+        f"work_dir = {str(tmp_path / 'w')!r}\n"
+        f"pipeline = dict(stages=[dict(name='stage4', config={str(REPO / 'configs' / 'deepfaceediting' / 'stage4_global-fusion_synthetic-128.py')!r}, "
+        f"cfg_options={{'optim_wrapper': {ow!r}}})])\n")
+    cfg = Config.fromfile(str(cfg_file))
+    args = Namespace(cfg_options={'optim_wrapper.generator.optimizer.lr': 1e-3}, launcher='none',
+                     resume=False)
+    for _ in range(2):
+        stage_cfg = _stage_cfg(cfg, cfg.pipeline.stages[0], cfg.work_dir, {}, args)
+        assert 'discriminator' not in stage_cfg.optim_wrapper
+        assert stage_cfg.optim_wrapper.generator.optimizer.lr == 1e-3

@@ -23,6 +23,7 @@ far / iterations trained so far x iterations left, each stage weighted by its ma
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os.path as osp
@@ -49,14 +50,16 @@ def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
     if not osp.isfile(path):
         raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not found")
     cfg = Config.fromfile(path)
-    cfg.merge_from_dict(dict(stage.get('cfg_options', {})))
+    # deep copies: MMEngine's merge pops `_delete_` out of the dicts it merges, which would
+    # leave a stage's override without it the next time the stage config is built
+    cfg.merge_from_dict(copy.deepcopy(dict(stage.get('cfg_options', {}))))
     for key, source in dict(stage.get('init', {})).items():
         if source not in results:
             raise KeyError(f"pipeline stage {stage['name']!r}: init {key!r} comes from stage "
                            f'{source!r}, which is not an earlier stage ({list(results)})')
         cfg.merge_from_dict({key: results[source]})
     if args.cfg_options:  # command-line overrides apply to every stage
-        cfg.merge_from_dict(args.cfg_options)
+        cfg.merge_from_dict(copy.deepcopy(args.cfg_options))
     cfg.launcher = args.launcher
     cfg.work_dir = osp.join(work_dir, stage['name'])
     if cfg.get('visualizer') is not None:
