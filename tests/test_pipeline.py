@@ -95,6 +95,7 @@ def test_stage_override_with_delete_survives_building_the_stage_twice(tmp_path):
     from mmengine.config import Config
 
     from facedisentangle.apis.pipeline import _stage_cfg
+    from facedisentangle.apis.train import stage_configs
 
     ow = dict(_delete_=True, constructor='PerNetworkOptimWrapperConstructor',
               generator=dict(modules=['fusion_generator'],
@@ -107,6 +108,8 @@ def test_stage_override_with_delete_survives_building_the_stage_twice(tmp_path):
     cfg = Config.fromfile(str(cfg_file))
     args = Namespace(cfg_options={'optim_wrapper.generator.optimizer.lr': 1e-3}, launcher='none',
                      resume=False)
+    # the key check of tools/train.py builds every stage config first
+    assert 'discriminator' not in stage_configs(cfg)[0][1].optim_wrapper
     for _ in range(2):
         stage_cfg = _stage_cfg(cfg, cfg.pipeline.stages[0], cfg.work_dir, {}, args)
         assert 'discriminator' not in stage_cfg.optim_wrapper

@@ -1,6 +1,7 @@
 """The body of ``tools/train.py``: config in, trained run out."""
 from __future__ import annotations
 
+import copy
 import logging
 import os.path as osp
 import sys
@@ -44,7 +45,8 @@ def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
             raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not "
                                     'found')
         stage_cfg = Config.fromfile(path)
-        stage_cfg.merge_from_dict(dict(stage.get('cfg_options', {})))
+        # a deep copy: MMEngine's merge pops `_delete_` from what it merges
+        stage_cfg.merge_from_dict(copy.deepcopy(dict(stage.get('cfg_options', {}))))
         out.append((f"{stage['name']} ({stage['config']})", stage_cfg))
     return out
 
