@@ -237,6 +237,19 @@ def test_api_errors_leave_the_session_working(url, editor):
         urllib.request.urlopen(f'{url}/api/{sid}/reference/7.png', timeout=10)
 
 
+def test_align_refuses_a_photo_without_a_face(editor):
+    pytest.importorskip('dlib', reason="alignment needs the 'align' extra")
+    from facedisentangle.data_prep.alignment import FaceAligner
+
+    aligner = FaceAligner(size=RES, layout=editor.model.layout)
+    with serve_in_background(create_app(editor, aligner=aligner)) as base:
+        sid = json.loads(post(f'{base}/api/session')[2])['session']
+        status, _, body = post(f'{base}/api/{sid}/reference',
+                               files={'file': ('noise.png', png_bytes(random_face(7, 96)))})
+    assert status == 400
+    assert "reference photo 'noise.png': cannot align it (no face" in json.loads(body)['error']
+
+
 def test_sessions_are_bounded():
     from facedisentangle.web.server import SessionStore
 
@@ -327,6 +340,8 @@ def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_pat
     inside = box_mask(layout.box('eye1')) | box_mask(layout.box('eye2'))
     margin = box_mask(layout.box('eye1'), 16) | box_mask(layout.box('eye2'), 16)
     assert_local_change(after, eyes, inside, margin)
+    assert d.execute_script("return document.getElementById('download-result').href"
+                            ).startswith('blob:')
     # undo brings the canvas back to before the stroke
     d.find_element('id', 'undo').click()
     n = settled(d, n)

@@ -41,6 +41,9 @@ def parse_args(argv=None):
     p.add_argument('--precision', default='auto',
                    help="'auto' (default), 'float32' or 'bfloat16'")
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s)')
+    p.add_argument('--low-memory', action='store_true',
+                   help='free the geometry encoders after each use (less memory, slower '
+                        'updates; default: every network the edits use stays loaded)')
     p.add_argument('--max-sessions', type=int, default=16,
                    help='sessions kept (least recently used dropped first; default 16)')
     p.add_argument('--max-upload-mb', type=float, default=8.0,
@@ -63,8 +66,12 @@ def build_app(args):
         from facedisentangle.model_zoo import default_checkpoint
 
         checkpoint = default_checkpoint()
+    # all resident by default: an interactive editor re-uses the same encoders on every
+    # update (docs/benchmarks.md, "Web editor": 1.6 s per 512 px stroke with low memory on
+    # against 1.0 s off, in one run)
     editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
-                                        precision=args.precision)
+                                        precision=args.precision,
+                                        low_memory=True if args.low_memory else False)
     aligner = None
     if args.align:
         from facedisentangle.data_prep.alignment import FaceAligner
