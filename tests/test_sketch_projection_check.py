@@ -46,3 +46,10 @@ def test_check_runs_and_reports_every_method(tiny_synthetic_h5, tmp_path):
         assert set(r) == {'all', 'details', 'detail_boxes'} and all(0 < v < 2 for v in r.values())
     assert res['L1']['degraded']['all'] != res['L1']['projected@1']['all']
     assert 'projected@1' in done.stdout and (tmp_path / 'grid.png').is_file()
+    run_tool(['tools/analysis/sketch_projection_check.py', '--embedding', str(cfg), str(ckpt),
+              '--data', tiny_synthetic_h5, '--sketch-space', '--num-pairs', '4', '--k', '5',
+              '--strength', '1', '--out-dir', str(out)])
+    space = json.loads((out / 'sketch_space.json').read_text())['L1']
+    assert set(space) == {'eye1', 'mouth'}
+    assert set(space['eye1']) == {'degraded', 'autoencoded_clean', 'autoencoded_degraded@0',
+                                  'autoencoded_degraded@1'}

@@ -21,6 +21,11 @@ nose, mouth). Writes ``sketch_projection_check.json`` to ``--out-dir`` (default:
 ``sketch_projection_check/`` next to the embedding checkpoint) and, with ``--grid``, a
 picture whose rows are pairs and whose columns are degraded sketch | without | with (the
 largest strength) | truth. docs/sketch_projection.md.
+
+``--sketch-space`` measures the embedding alone (no editing model): per component, the L1 of
+the first ``--num-pairs`` held-out sketches' crops against their clean crops for the degraded
+crop itself, the auto-encoded clean crop, and the decoded degraded crop at strength 0 (plain
+auto-encoding) and at each ``--strength``; written to ``sketch_space.json``.
 """
 from __future__ import annotations
 
@@ -53,7 +58,37 @@ def parse_args(argv=None):
     p.add_argument('--out-dir')
     p.add_argument('--grid', help='PNG of degraded | without | with | truth rows')
     p.add_argument('--grid-samples', type=int, default=6)
+    p.add_argument('--sketch-space', action='store_true',
+                   help='measure the embedding and projection on the sketches only')
     return p.parse_args(argv)
+
+
+def sketch_space(refiner, sketches: np.ndarray, strengths, k: int) -> dict:
+    """Per component: L1 ([-1, 1] units) of crops against the clean crops (module doc)."""
+    import torch
+
+    from facedisentangle.data_prep.sketch_degradation import degrade_sketch
+    from facedisentangle.inference.manifold_projection import project_vectors
+
+    m = refiner.embedding
+    deg = np.stack([degrade_sketch(s, seed=n) for n, s in enumerate(sketches)])
+
+    def tensor(a):
+        return torch.from_numpy(a).float().div(127.5).sub(1)[:, None]
+
+    clean, degraded = tensor(sketches), tensor(deg)
+    out = {}
+    with torch.no_grad():
+        for c in m.components:
+            gt = m.target(clean, c)
+            r = {'degraded': float((m.target(degraded, c) - gt).abs().mean()),
+                 'autoencoded_clean': float((m.decode(m.encode(clean, c), c) - gt).abs().mean())}
+            v = m.encode(degraded, c)
+            for s in [0.0, *strengths]:
+                p = project_vectors(v, refiner.banks[c], s, k=k)
+                r[f'autoencoded_degraded@{s:g}'] = float((m.decode(p, c) - gt).abs().mean())
+            out[c] = r
+    return out
 
 
 def l1_parts(pred: np.ndarray, truth: np.ndarray, label: np.ndarray, boxes) -> dict:
@@ -79,11 +114,25 @@ def main(argv=None) -> int:
     if not all(0 < s <= 1 for s in args.strength):
         print('error: --strength values must be in (0, 1]', file=sys.stderr)
         return 2
+    refiner = SketchRefiner.from_files(*args.embedding, banks=args.bank, k=args.k)
+    out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.embedding[1])),
+                                       'sketch_projection_check')
+    os.makedirs(out_dir, exist_ok=True)
+    if args.sketch_space:
+        with h5py.File(args.data, 'r') as f:
+            names = json.loads(f.attrs['split_names'])
+            rows = np.nonzero(f['split'][()] == names.index(args.split))[0][:args.num_pairs]
+            table = sketch_space(refiner, f['sketches'][rows], args.strength, args.k)
+        with open(osp.join(out_dir, 'sketch_space.json'), 'w') as f:
+            json.dump(dict(embedding=list(args.embedding), data=args.data, split=args.split,
+                           num_sketches=len(rows), k=args.k, L1=table), f, indent=2)
+        for c, r in table.items():
+            print(c, ' '.join(f'{k}={v:.4f}' for k, v in r.items()))
+        return 0
     checkpoint = args.checkpoint
     if checkpoint is None:
         from facedisentangle.model_zoo import default_checkpoint
         checkpoint = default_checkpoint()
-    refiner = SketchRefiner.from_files(*args.embedding, banks=args.bank, k=args.k)
     editor = FaceEditor.from_checkpoint(checkpoint, precision=args.precision,
                                         sketch_refiner=refiner)
     comps = [c for c in refiner.components if c in editor.components]
@@ -131,9 +180,6 @@ def main(argv=None) -> int:
                   data=args.data, split=args.split, num_pairs=len(pairs), seed=args.seed,
                   k=args.k, components=comps, strengths=args.strength, L1=table,
                   note='mean absolute error of images in [-1, 1] against P(g_i, a_j)')
-    out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.embedding[1])),
-                                       'sketch_projection_check')
-    os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'sketch_projection_check.json'), 'w') as f:
         json.dump(result, f, indent=2)
     print(f'{"method":<22} {"all":>8} {"details":>8} {"boxes":>8}')
