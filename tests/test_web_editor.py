@@ -250,6 +250,30 @@ def test_align_refuses_a_photo_without_a_face(editor):
     assert "reference photo 'noise.png': cannot align it (no face" in json.loads(body)['error']
 
 
+def test_canvas_from_a_photo_by_the_model_or_the_line_extraction(url, tmp_path):
+    sid, by_model = new_session_with_refs(url, n=1)
+    status, kind, body = post(f'{url}/api/{sid}/canvas/reference/0?method=extract')
+    assert status == 200 and kind == 'image/png'
+    lines = decode(body)
+    assert lines.shape == (RES, RES, 3) and not np.array_equal(lines, by_model)
+    assert (lines == lines[..., :1]).all() and lines.max() == 255  # grey strokes on white
+    status, _, body = post(f'{url}/api/{sid}/canvas/reference/0?method=pickle')
+    assert status == 400 and 'method must be one of' in json.loads(body)['error']
+    # a model without sketch decoders: only the line extraction
+    path = write_tiny_export(tmp_path / 'nodec.pth', model_cfg=tiny_model(
+        layout=dict(resolution=RES), sketch_decoder=None))
+    plain = FaceEditor.from_checkpoint(path, precision='float32')
+    with serve_in_background(create_app(plain)) as base:
+        info = json.loads(post(f'{base}/api/session')[2])
+        assert info['model_sketch'] is False
+        sid = info['session']
+        assert post(f'{base}/api/{sid}/reference', files={'file': (
+            'a.png', png_bytes(random_face(3, RES)))})[0] == 200
+        status, _, body = post(f'{base}/api/{sid}/canvas/reference/0')
+        assert status == 400 and 'cannot draw' in json.loads(body)['error']
+        assert post(f'{base}/api/{sid}/canvas/reference/0?method=extract')[0] == 200
+
+
 def test_sessions_are_bounded():
     from facedisentangle.web.server import SessionStore
 

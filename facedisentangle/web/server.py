@@ -10,7 +10,8 @@ Routes (``{sid}``: the session id the page gets from ``POST /api/session``):
 ``POST /api/{sid}/reference``         upload a reference photo (multipart ``file``)
 ``GET /api/{sid}/reference/{k}.png``  that reference as the model sees it (aligned, resized)
 ``DELETE /api/{sid}/reference/{k}``   remove it
-``POST /api/{sid}/canvas/reference/{k}``  the canvas starts from reference k's sketch (PNG)
+``POST /api/{sid}/canvas/reference/{k}``  the canvas starts from reference k's sketch (PNG;
+                                      ``?method=model``: ``to_sketch``, ``extract``: lines)
 ``POST /api/{sid}/canvas/upload``     ... from an uploaded sketch (multipart ``file``) (PNG)
 ``POST /api/{sid}/canvas/blank``      ... from a blank sheet (PNG)
 ``POST /api/{sid}/edit``              the face (PNG) for the canvas (multipart ``sketch``,
@@ -45,7 +46,14 @@ from PIL import Image
 
 from facedisentangle.apis import FaceEditor
 
-from .session import EditSession, parse_choices, photo_sketch, render
+from .session import (
+    SKETCH_METHODS,
+    EditSession,
+    model_draws_sketches,
+    parse_choices,
+    photo_sketch,
+    render,
+)
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UploadError, decode_upload
 
 STATIC = Path(__file__).resolve().parent / 'static'
@@ -213,6 +221,7 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         return {'session': store.new(), 'resolution': res, 'components': list(editor.components),
                 'base_component': layout.base, 'boxes': boxes,
                 'photo_geometry': 'photo' in editor.supported(),
+                'model_sketch': model_draws_sketches(editor),
                 'max_references': max_references, 'max_bytes': max_bytes,
                 'max_pixels': max_pixels, 'align': aligner is not None}
 
@@ -263,19 +272,21 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
             return {'count': len(session.references)}
 
     @app.post('/api/{sid}/canvas/reference/{k}')
-    def canvas_from_reference(sid: str, k: int):
+    def canvas_from_reference(sid: str, k: int, method: str = 'model'):
         (session, lock), err = session_or_error(sid)
         if err:
             return err
+        if method not in SKETCH_METHODS:
+            return error(400, f'method must be one of {list(SKETCH_METHODS)}, got {method!r}')
+        if method == 'model' and not model_draws_sketches(editor):
+            return error(400, "this model cannot draw a photo's sketch (it has no sketch "
+                              'decoders): choose the line extraction, upload a sketch or '
+                              'start blank')
         with lock:
             if not 0 <= k < len(session.references):
                 return error(404, f'no reference {k}')
-            if 'to_sketch' not in editor.supported() and \
-                    'image_to_sketch' not in editor.supported():
-                return error(400, 'this model cannot draw a photo\'s sketch (it has no sketch '
-                                  'decoders): upload a sketch or start blank')
             with model_lock:
-                sketch = photo_sketch(editor, session.references[k])
+                sketch = photo_sketch(editor, session.references[k], method)
             session.set_base(sketch)
             return png(sketch)
 

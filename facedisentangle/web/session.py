@@ -184,6 +184,25 @@ def render(editor: FaceEditor, session: EditSession, choices: Choices) -> np.nda
         torch.uint8).numpy()
 
 
-def photo_sketch(editor: FaceEditor, rgb: np.ndarray) -> np.ndarray:
-    """The model's sketch of a photo (uint8 ``RxRx3``): ``FaceEditor.to_sketch``."""
-    return editor.to_sketch(rgb)
+SKETCH_METHODS = ('model', 'extract')
+
+
+def model_draws_sketches(editor: FaceEditor) -> bool:
+    """Whether the model has sketch decoders (or the official image-to-sketch network)."""
+    kinds = editor.supported()
+    return 'to_sketch' in kinds or 'image_to_sketch' in kinds
+
+
+def photo_sketch(editor: FaceEditor, rgb: np.ndarray, method: str = 'model') -> np.ndarray:
+    """A sketch of a photo (uint8 ``RxRx3``): the model's (``FaceEditor.to_sketch``: each
+    component's geometry decoded by its sketch decoder, fused) or the data preparation's line
+    extraction (``'extract'``: :class:`facedisentangle.data_prep.sketch.SketchExtractor`, the
+    sketches the model was trained on)."""
+    if method == 'model':
+        return editor.to_sketch(rgb)
+    if method == 'extract':
+        from facedisentangle.data_prep.sketch import build_sketch_extractor
+
+        lines = build_sketch_extractor()(rgb)
+        return np.repeat(lines[..., None], 3, axis=2)
+    raise ValueError(f'sketch method must be one of {SKETCH_METHODS}, got {method!r}')

@@ -130,7 +130,8 @@
       const img = document.createElement('img'); img.src = r.url; img.alt = `photo ${i + 1}`;
       const use = document.createElement('button'); use.textContent = 'sketch'; use.className = 'use-sketch';
       use.title = "start the canvas from this photo's sketch";
-      use.onclick = async () => loadSketch(await api(`canvas/reference/${i}`, { method: 'POST' }));
+      use.onclick = async () => loadSketch(await api(
+        `canvas/reference/${i}?method=${$('sketch-method').value}`, { method: 'POST' }));
       const del = document.createElement('button'); del.textContent = 'x'; del.className = 'remove-ref';
       del.title = 'remove this photo';
       del.onclick = async () => {
@@ -171,7 +172,8 @@
     renderRefs();
     if (state.refs.length === 1 && !state.undo.length) {
       // the first photo: its sketch becomes the canvas (when the model can draw it)
-      const resp2 = await api('canvas/reference/0', { method: 'POST' });
+      const resp2 = await api(`canvas/reference/0?method=${$('sketch-method').value}`,
+                              { method: 'POST' });
       if (resp2.ok) { await loadSketch(resp2); return; }
     }
     requestUpdate();
@@ -245,6 +247,10 @@
       const a = document.createElement('td'); a.append(app);
       const g = document.createElement('td'); g.append(geo);
       tr.append(name, a, g); table.append(tr);
+    }
+    if (!state.info.model_sketch) {  // no sketch decoders: the line extraction only
+      $('sketch-method').value = 'extract';
+      $('sketch-method').options[0].disabled = true;
     }
     renderRefs();
     drawOverlay();
