@@ -274,6 +274,38 @@ def test_canvas_from_a_photo_by_the_model_or_the_line_extraction(url, tmp_path):
         assert post(f'{base}/api/{sid}/canvas/reference/0?method=extract')[0] == 200
 
 
+def test_command_warns_off_loopback_and_serves(tmp_path):
+    """tools/web_editor.py: a warning for a non-default host, the address printed, the page
+    served; a missing checkpoint is a one-line error."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    path = write_tiny_export(tmp_path / 'tiny.pth', model_cfg=tiny_model(
+        layout=dict(resolution=RES)))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    bad = subprocess.run([sys.executable, 'tools/web_editor.py', '-c', str(tmp_path / 'no.pth')],
+                         cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and 'no.pth' in bad.stderr
+    proc = subprocess.Popen([sys.executable, 'tools/web_editor.py', '-c', str(path),
+                             '--host', '127.0.0.2', '--port', '0', '--precision', 'float32'],
+                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        address = None
+        for line in proc.stdout:  # ends when the process does
+            if line.startswith('web editor at '):
+                address = line.split()[3]
+                break
+        assert address and address.startswith('http://127.0.0.2:'), address
+        with urllib.request.urlopen(address, timeout=30) as r:
+            assert b'<canvas id="canvas">' in r.read()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert 'WARNING: listening on 127.0.0.2' in err
+
+
 def test_sessions_are_bounded():
     from facedisentangle.web.server import SessionStore
 
