@@ -181,7 +181,7 @@ def render(editor: FaceEditor, session: EditSession, choices: Choices) -> np.nda
         vectors[comp] = vec
     image = model.compose(codes, vectors)
     return ((image[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(
-        torch.uint8).numpy()
+        torch.uint8).cpu().numpy()
 
 
 SKETCH_METHODS = ('model', 'extract')
