@@ -266,3 +266,35 @@ def test_tool_converts_what_it_finds_and_says_so(tmp_path, monkeypatch, capsys):
     assert 'sketch banks: female: 5 components (15 vectors)' in text
     assert len(load_official_drawing(tmp_path / 'o_drawing.pth')) == 17
     assert (tmp_path / 'o_drawing_banks' / 'female' / 'nose.h5').is_file()
+
+
+def test_official_projection_model_runs_the_release_chain(tmp_path, monkeypatch):
+    from facedisentangle.inference.official_projection import OfficialProjectionModel
+    from facedisentangle.structures import build_layout
+
+    rng = np.random.default_rng(3)
+    banks = {(s, c): rng.standard_normal((20, 6)).astype(np.float32)
+             for s in ('man', 'female') for c in COMPS}
+    src = write_drawing(tmp_path / 'release', small_arrays(3), monkeypatch, banks)
+    convert_official_drawing(src, tmp_path / 'o_drawing.pth', model_cfg=SMALL_DRAWING)
+    model = OfficialProjectionModel.from_files(tmp_path / 'o_drawing.pth',
+                                               tmp_path / 'o_drawing_banks', 'man', k=5)
+    assert np.array_equal(model.banks['nose'].numpy(), banks[('man', 'nose')])
+    sketch, app = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    nets, layout = model.nets, build_layout(SMALL_DRAWING['layout'])
+    with torch.no_grad():                       # the chain by hand, without projection
+        feats, vecs = {}, {}
+        for c in COMPS:
+            vecs[c] = nets[f'drawing_encoders.{c}'](layout.crop(sketch, c)[:, :1])
+            geo = nets[f'drawing_geometry_encoders.{c}'](nets[f'drawing_decoders.{c}'](vecs[c]))
+            g = nets[f'drawing_generators.{c}']
+            feats[c] = g.decode_feature(geo, g.enc_style(layout.crop(app, c)))
+        want = nets['drawing_fusion_generator'](layout.fuse(feats))
+    torch.testing.assert_close(model(sketch, app, 0.0), want)
+    assert not torch.allclose(model(sketch, app, 1.0), want, atol=1e-4)
+    # a bank holding the sketch's own vectors: projecting onto the nearest (K=1) changes nothing
+    own = OfficialProjectionModel(nets, {c: torch.cat([vecs[c], torch.randn(5, 6) * 50])
+                                         for c in COMPS}, SMALL_DRAWING['layout'], k=1)
+    torch.testing.assert_close(own(sketch, app, 1.0), want, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown component.*'ear'"):
+        model(sketch, app, {'ear': 1.0})
