@@ -216,6 +216,28 @@ def test_stroke_recomputes_only_its_component(url, editor):
     assert cache.misses - misses == 2  # bg's code and feature map
 
 
+def test_photo_geometry_and_appearance_blend(url, editor):
+    sid, sketch = new_session_with_refs(url)
+    layout = editor.model.layout
+
+    def edit(choices):
+        status, kind, body = post(f'{url}/api/{sid}/edit', {'choices': json.dumps(choices)},
+                                  {'sketch': ('c.png', png_bytes(sketch))})
+        assert status == 200 and kind == 'image/png', body[:200]
+        return decode(body)
+
+    base = edit({})
+    nose = layout.box('nose')
+    photo_nose = edit({'geometry': {'nose': 1}})  # E_image on photo 2's nose crop
+    changed = np.abs(base.astype(int) - photo_nose).mean(axis=2)
+    assert changed[box_mask(nose)].mean() > 8
+    all_two = edit({'appearance': {c: 1 for c in editor.components}})
+    blend_end = edit({'blend_to': 1, 't': 1.0})
+    assert np.abs(blend_end.astype(int) - all_two).max() <= 1  # t = 1: the blend photo's
+    half = edit({'blend_to': 1, 't': 0.5})
+    assert not np.array_equal(half, base) and not np.array_equal(half, all_two)
+
+
 def test_api_errors_leave_the_session_working(url, editor):
     sid = json.loads(post(f'{url}/api/session')[2])['session']
     status, _, body = post(f'{url}/api/{sid}/edit')
