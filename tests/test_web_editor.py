@@ -452,6 +452,7 @@ def test_browser_bad_uploads_get_a_message(browser, url, faces, tmp_path):
     # the session still works: another photo, a stroke, a new face
     upload(d, 'ref-file', faces[2])
     wait_for(d, "return document.querySelectorAll('#refs .ref').length === 2", 'photo 2')
+    n = settled(d, n)  # the update the new photo asks for
     assert d.find_element('id', 'message').text == ''
     before = result_pixels(d)
     stroke(d, (40, 20, 40), RES)
