@@ -69,6 +69,8 @@ class SampleProcessor:
         self.min_size = int(min_size)
         self.alpha = alpha
         self.extractor = build_sketch_extractor(sketch)
+        if hasattr(self.extractor, 'check_size'):  # a sketch network has one resolution
+            self.extractor.check_size(self.size)
         self.aligner = None
         if align is not None:
             from .alignment import FaceAligner

@@ -185,7 +185,12 @@ class SketchExtractor:
 
 
 def build_sketch_extractor(cfg: dict | SketchExtractor | None = None) -> SketchExtractor:
-    """A :class:`SketchExtractor` from a config dict (None: the defaults)."""
-    if isinstance(cfg, SketchExtractor):
+    """A :class:`SketchExtractor` from a config dict (None: the defaults); a dict with
+    ``type='generator'`` gives a trained network instead (:mod:`.sketch_generator`)."""
+    if isinstance(cfg, SketchExtractor) or callable(cfg):
         return cfg
+    if isinstance(cfg, dict) and cfg.get('type') == 'generator':
+        from .sketch_generator import GeneratorSketcher
+
+        return GeneratorSketcher.from_config(cfg)
     return SketchExtractor.from_config(cfg)
