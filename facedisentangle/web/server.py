@@ -39,6 +39,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import numpy as np
 from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -185,8 +186,9 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
     def session_or_error(sid: str):
         item = store.get(sid)
         if item is None:
-            return (None, None), error(404, 'this editing session has expired (the server keeps the '
-                                    f'{max_sessions} most recent ones): reload the page')
+            return (None, None), error(
+                404, 'this editing session has expired (the server keeps the '
+                     f'{max_sessions} most recent ones): reload the page')
         return item, None
 
     async def read_upload(upload: UploadFile, what: str) -> bytes:
@@ -194,6 +196,9 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         if len(data) > max_bytes:
             raise UploadError(f'{what}: more than the {max_bytes / 2**20:.0f} MB upload limit')
         return data
+
+    async def in_thread(fn, *args):  # CPU work off the event loop
+        return await anyio.to_thread.run_sync(fn, *args)
 
     def upload_name(upload: UploadFile, what: str) -> str:
         name = Path(upload.filename or '').name[:80]  # for messages only, never opened
@@ -231,8 +236,8 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         if err:
             return err
         what = upload_name(file, 'reference photo')
-        try:
-            data = await read_upload(file, what)
+
+        def decode(data):
             rgb = decode_upload(data, what, None if aligner else res, max_bytes, max_pixels)
             if aligner is not None:
                 from facedisentangle.data_prep.alignment import FaceNotFoundError
@@ -240,6 +245,10 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
                     rgb = aligner.align(rgb, strict=True).image
                 except FaceNotFoundError as e:
                     raise UploadError(f'{what}: cannot align it ({e})') from None
+            return rgb
+
+        try:
+            rgb = await in_thread(decode, await read_upload(file, what))
         except UploadError as e:
             return error(400, str(e))
         with lock:
@@ -297,8 +306,8 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
             return err
         what = upload_name(file, 'sketch')
         try:
-            sketch = decode_upload(await read_upload(file, what), what, res, max_bytes,
-                                   max_pixels)
+            sketch = await in_thread(decode_upload, await read_upload(file, what), what, res,
+                                     max_bytes, max_pixels)
         except UploadError as e:
             return error(400, str(e))
         with lock:
@@ -323,8 +332,8 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         try:
             canvas = None
             if sketch is not None:
-                canvas = decode_upload(await read_upload(sketch, 'canvas'), 'canvas', res,
-                                       max_bytes, max_pixels)
+                canvas = await in_thread(decode_upload, await read_upload(sketch, 'canvas'),
+                                         'canvas', res, max_bytes, max_pixels)
             raw = json.loads(choices)
         except UploadError as e:
             return error(400, str(e))
@@ -333,8 +342,6 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         return await _render(session, lock, canvas, raw)
 
     async def _render(session, lock, canvas, raw):
-        import anyio
-
         def work():
             with lock:
                 try:
@@ -350,6 +357,6 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
                     return error(400, str(e))
                 return png(face)
 
-        return await anyio.to_thread.run_sync(work)
+        return await in_thread(work)
 
     return BodyLimit(app, max_bytes + MULTIPART_OVERHEAD)
