@@ -420,9 +420,15 @@ def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_pat
     assert_local_change(after, eyes, inside, margin)
     assert d.execute_script("return document.getElementById('download-result').href"
                             ).startswith('blob:')
-    # undo brings the canvas back to before the stroke
-    d.find_element('id', 'undo').click()
+    # undo (Ctrl+Z) brings the canvas back to before the stroke: the mouth as before it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    ActionChains(d).key_down(Keys.CONTROL).send_keys('z').key_up(Keys.CONTROL).perform()
     n = settled(d, n)
+    undone = result_pixels(d)
+    mouth_box = box_mask(mouth)
+    assert np.abs(undone.astype(int) - before)[mouth_box].mean() < \
+        0.25 * np.abs(eyes.astype(int) - before)[mouth_box].mean() + 1
     shot = tmp_path / 'web_editor.png'
     assert d.save_screenshot(str(shot)) and Image.open(shot).size[0] > 600
     assert d.find_element('id', 'message').text == ''

@@ -86,6 +86,12 @@
     ctx.putImageData(state.undo.pop(), 0, 0);
     requestUpdate();
   };
+  document.addEventListener('keydown', (e) => {  // Ctrl+Z / Cmd+Z: undo
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      $('undo').click();
+    }
+  });
   $('clear').onclick = () => {
     pushUndo();
     ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
