@@ -44,6 +44,14 @@ VARIANTS: dict[str, dict] = {
     # what FaceEditor.from_checkpoint does by default on a CPU: the float32 file converted
     # once into a cached bfloat16 copy (made before the timed processes), mapped, low memory
     'bfloat16 (default)': dict(precision='bfloat16', convert_cache=True),
+    # the default without the prepacked wide convolutions (facedisentangle/inference/
+    # prepacked_conv.py): weights reordered by oneDNN at every call, as before
+    'bfloat16 (default), no prepacking': dict(precision='bfloat16', convert_cache=True,
+                                              env={'FACEDISENTANGLE_PREPACK': '0'}),
+    # the default as it was before both (no prepacking, ReLUs not in place)
+    'bfloat16, previous default': dict(precision='bfloat16', convert_cache=True,
+                                       env={'FACEDISENTANGLE_PREPACK': '0',
+                                            'FACEDISENTANGLE_INPLACE_RELU': '0'}),
     'bfloat16, all resident, float32 file': dict(precision='bfloat16'),
     'bfloat16, low memory, float32 file': dict(precision='bfloat16', low_memory=True),
     'bfloat16, generator=float32': dict(precision={'default': 'bfloat16',
@@ -492,8 +500,9 @@ def main(argv=None) -> int:
     macs = {m: edit_macs(spec, m) for m in args.modes}
     peak = conv_peak('bfloat16', args.threads)
     peak32 = conv_peak('float32', args.threads)
-    print(f'bf16 conv peak {peak["best"]:.0f} GFLOPS, float32 {peak32["best"]:.0f} GFLOPS',
-          flush=True)
+    print(f'bf16 conv peak {peak["best"]:.0f} GFLOPS, float32 {peak32["best"]:.0f} GFLOPS; '
+          f'ONEDNN_MAX_CPU_ISA={os.environ.get("ONEDNN_MAX_CPU_ISA", "(unset: native)")}; '
+          f'load average {load_before}', flush=True)
     outdir = args.export.parent / 'outputs'
     outdir.mkdir(exist_ok=True)
     results = []
@@ -507,7 +516,8 @@ def main(argv=None) -> int:
         cmd = [sys.executable, __file__, '--worker', '--variant', variant, '--mode', mode,
                '--export', str(args.export), '--threads', str(args.threads),
                '--runs', str(args.runs), '--warmup', str(args.warmup), '--output', str(out)]
-        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))  # + OMP_WAIT_POLICY
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),  # + OMP_WAIT_POLICY
+                   **VARIANTS[variant].get('env', {}))
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT ')]
         if proc.returncode != 0 or not lines:
@@ -552,7 +562,8 @@ def main(argv=None) -> int:
             'best bfloat16 convolution rate measured in the same process right after it.', '',
             f'Command: `{cmd}`', '',
             f'Machine: {cpu}, {os.cpu_count()} CPUs, torch {torch.__version__}, '
-            f'OMP_WAIT_POLICY={os.environ["OMP_WAIT_POLICY"]}; run {started}, '
+            f'OMP_WAIT_POLICY={os.environ["OMP_WAIT_POLICY"]}, ONEDNN_MAX_CPU_ISA='
+            f'{os.environ.get("ONEDNN_MAX_CPU_ISA", "unset (native)")}; run {started}, '
             f'{total_min:.1f} min. Load average (1/5/15 min) before: {load_before}, after: '
             f'{load_snapshot()} — other engineers\' processes were running on the same 2 '
             'cores when the load is above ~2, so absolute times are noisy; ratios within '

@@ -25,6 +25,8 @@ import torch
 import torch.nn as nn
 
 from .fast_norm import use_group_norm
+from .inplace_activation import inplace_relu_enabled, inplace_relus
+from .prepacked_conv import prepack_convolutions, prepack_enabled
 
 ROLES = ('sketch_encoder', 'image_encoder', 'sketch_decoder', 'generator', 'fusion_generator',
          'image_to_sketch')
@@ -80,11 +82,19 @@ class ExecutionForm:
         return torch.empty(t.shape, dtype=dtype, memory_format=fmt).copy_(t)
 
     def prepare(self, net: nn.Module) -> nn.Module:
-        """Eval mode, no gradients, and the group-norm instance norms when channels-last."""
+        """Eval mode, no gradients; when channels-last: the group-norm instance norms and
+        in-place ReLUs (:mod:`~facedisentangle.inference.inplace_activation`), and for
+        bfloat16 on a CPU the wide convolutions prepacked for oneDNN
+        (:mod:`~facedisentangle.inference.prepacked_conv`) where :func:`prepack_enabled`."""
         net.eval()
         net.requires_grad_(False)
         if self.channels_last:
             use_group_norm(net)
+            if inplace_relu_enabled():
+                inplace_relus(net)
+            on_cpu = all(p.device.type == 'cpu' for p in net.parameters())
+            if self.dtype == torch.bfloat16 and on_cpu and prepack_enabled():
+                prepack_convolutions(net)
         return net
 
 
