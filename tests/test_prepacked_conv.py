@@ -30,9 +30,19 @@ def small_net():
                              memory_format=torch.channels_last).eval()
 
 
+def mapped(net, tmp_path):
+    """``net`` with its weights memory-mapped from a file (as the conversion cache loads)."""
+    path = tmp_path / 'w.pth'
+    torch.save(net.state_dict(), path)
+    state = torch.load(path, mmap=True, weights_only=True)
+    net.load_state_dict(state, assign=True)
+    return state
+
+
 @needs_onednn
-def test_prepacked_equals_plain_convolution_and_keeps_the_parameters():
+def test_prepacked_equals_plain_convolution_and_keeps_the_parameters(tmp_path):
     net, plain = small_net(), small_net()
+    state = mapped(net, tmp_path)
     x = cl(torch.randn(2, 16, 12, 12))
     y = cl(torch.randn(1, 16, 20, 20))
     with torch.inference_mode():
@@ -40,18 +50,31 @@ def test_prepacked_equals_plain_convolution_and_keeps_the_parameters():
         keys = list(net.state_dict())
         assert prepack_convolutions(net, min_weights=0) == 3
         assert all(isinstance(net[i], PrepackedConv2d) for i in (1, 3, 5))
-        out, again = net(x), net(x)  # first call packs, second uses the packed weight
+        first = net(x)
+        assert net[1]._packed is None  # the first call runs plain: one use packs nothing
+        second, third = net(x), net(x)  # the second call packs, the third reuses it
+        assert isinstance(net[1]._packed, tuple)
         other = net(y)  # another input size than the one packed for: still right
-    assert net[1]._packed is not None
     assert list(net.state_dict()) == keys
-    assert torch.equal(out, ref) and torch.equal(again, ref)
+    assert torch.equal(first, ref) and torch.equal(second, ref) and torch.equal(third, ref)
     torch.testing.assert_close(other, ref_y, rtol=0.02, atol=0.02)
+    # the plain weight's pages were dropped; reading it again re-reads the file
+    assert torch.equal(net[1].weight, plain[1].weight)
+    assert release_if_mapped(state['1.weight'])
+    assert not release_if_mapped(torch.randn(1000))  # anonymous memory: never touched
 
 
 @needs_onednn
-def test_small_convolutions_and_float32_are_left_alone():
+def test_weights_in_ordinary_memory_and_small_or_float32_convolutions_stay_plain():
     net = small_net()
     assert prepack_convolutions(net) == 0  # all below MIN_WEIGHTS
+    prepack_convolutions(net, min_weights=0)
+    x = cl(torch.randn(1, 16, 12, 12))
+    with torch.inference_mode():
+        ref = small_net()(x)
+        outs = [net(x) for _ in range(3)]
+    assert net[1]._packed is False  # not from a file: packing would double its memory
+    assert all(torch.equal(o, ref) for o in outs)
     net32 = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1)).eval()
     prepack_convolutions(net32, min_weights=0)
     x = torch.randn(1, 4, 8, 8)
@@ -59,24 +82,6 @@ def test_small_convolutions_and_float32_are_left_alone():
         # float32 input to a bfloat16-packed class falls back to the plain convolution path
         torch.testing.assert_close(net32(x), nn.functional.conv2d(
             x, net32[0].weight, net32[0].bias, padding=1))
-
-
-@needs_onednn
-def test_weights_from_a_mapped_file_are_released_after_packing(tmp_path):
-    net = small_net()
-    path = tmp_path / 'w.pth'
-    torch.save(net.state_dict(), path)
-    state = torch.load(path, mmap=True, weights_only=True)
-    net.load_state_dict(state, assign=True)
-    assert not release_if_mapped(torch.randn(1000))  # anonymous memory: never touched
-    x = cl(torch.randn(1, 16, 12, 12))
-    with torch.inference_mode():
-        ref = small_net()(x)
-        prepack_convolutions(net, min_weights=0)
-        assert torch.equal(net(x), ref)
-    # the dropped pages come back from the file when read again
-    assert torch.equal(net[1].weight, small_net()[1].weight)
-    assert release_if_mapped(state['1.weight'])
 
 
 def test_switches(monkeypatch):

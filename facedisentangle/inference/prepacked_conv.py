@@ -11,13 +11,17 @@ relative to the convolution is about ``bytes per weight / (H_out W_out)`` per FL
 
 :class:`PrepackedConv2d` (a ``Conv2d``, same attributes and parameters, so ``state_dict``
 and :class:`~facedisentangle.inference.incremental_fusion.IncrementalFusion` see a plain
-convolution) reorders its weight on its first call, with that call's input size as oneDNN's
-hint, keeps the blocked copy, and calls ``torch.ops.mkldnn._convolution_pointwise`` with it
-from then on. The result is the same computation (the same kernel, the same summation
-order). The plain weight stays the module's parameter; where it is a view of a memory-mapped
-weights file (the conversion cache), its pages are dropped from the process after the
-reorder (re-read from the page cache if ever touched again), so the blocked copy does not
-add to the process's memory.
+convolution) runs its first call as a plain convolution; at its second call it reorders its
+weight once, with that call's input size as oneDNN's hint, keeps the blocked copy, and calls
+``torch.ops.mkldnn._convolution_pointwise`` with it from then on. The result is the same
+computation (the same kernel, the same summation order). A network used once (the
+low-memory default rebuilds the geometry encoders for every new input) is thus never packed;
+the resident ones (G_syn with its appearance encoder, G_fuse) are, from the second edit on.
+The plain weight stays the module's parameter. Only a weight that is a view of a
+memory-mapped weights file (the conversion cache, a bfloat16 export) is packed, and its
+pages are dropped from the process after the reorder (re-read from the page cache if ever
+touched again), so the blocked copy takes their place in memory instead of adding to it; a
+weight held in ordinary memory is left unpacked.
 
 Used for the channels-last bfloat16 networks on a CPU with oneDNN bfloat16 support
 (:func:`prepack_enabled`); only convolutions with at least :data:`MIN_WEIGHTS` weights are
@@ -83,45 +87,62 @@ class _FileMappings:
         return i >= 0 and start + t.numel() * t.element_size() <= self.ends[i]
 
 
+def in_file_mapping(t: torch.Tensor) -> bool:
+    """Whether ``t`` lies in a private file mapping (a view of a memory-mapped weights file)."""
+    return t.device.type == 'cpu' and t.numel() > 0 and _FileMappings().holds(t)
+
+
 def release_if_mapped(t: torch.Tensor) -> bool:
     """Drop the pages of ``t`` from the process when ``t`` lies in a private file mapping
     (a never-written view of a weights file); returns whether it did."""
     from .checkpoint_reader import _drop_mapped_pages
 
-    if t.device.type != 'cpu' or t.numel() == 0 or not _FileMappings().holds(t):
+    if not in_file_mapping(t):
         return False
     _drop_mapped_pages(t)
     return True
 
 
 class PrepackedConv2d(nn.Conv2d):
-    """``nn.Conv2d`` whose weight is reordered for oneDNN once, at its first call."""
+    """``nn.Conv2d`` whose weight is reordered for oneDNN once, at its second call."""
 
-    def _pack(self, x: torch.Tensor) -> None:
+    def _pack(self, x: torch.Tensor) -> bool:
+        """Reorder the weight for ``x``'s size and drop the plain weight's mapped pages;
+        False (and no packing, ever) when the weight is not a view of a weights file, since
+        the blocked copy would then double its memory."""
+        w = self.weight.detach()
+        if not in_file_mapping(w):
+            self._packed = False
+            return False
         with torch.inference_mode(False), torch.no_grad():
-            w = self.weight.detach()
             packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
                 w.to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation),
                 self.groups, list(x.shape))
         self._packed = (packed, x.dtype)
         release_if_mapped(w)
+        return True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (self.padding_mode != 'zeros' or x.device.type != 'cpu' or x.dim() != 4
-                or x.dtype != self.weight.dtype or isinstance(self.padding, str)):
+        packed = self._packed
+        if (packed is False or self.padding_mode != 'zeros' or x.device.type != 'cpu'
+                or x.dim() != 4 or x.dtype != self.weight.dtype
+                or isinstance(self.padding, str)):
             return super().forward(x)
-        packed = getattr(self, '_packed', None)
         if packed is None or packed[1] != x.dtype:
-            self._pack(x)
+            # the first call runs as before: a network used once (the low-memory default
+            # rebuilds the geometry encoders for every input) is never packed
+            self._calls = getattr(self, '_calls', 0) + 1
+            if self._calls < 2 or not self._pack(x):
+                return super().forward(x)
             packed = self._packed
-        x = x.contiguous(memory_format=torch.channels_last) if not x.is_contiguous(
-            memory_format=torch.channels_last) else x
+        if not x.is_contiguous(memory_format=torch.channels_last):
+            x = x.contiguous(memory_format=torch.channels_last)
         return torch.ops.mkldnn._convolution_pointwise(
             x, packed[0], self.bias, list(self.padding), list(self.stride),
             list(self.dilation), self.groups, 'none', [], '')
 
     def _apply(self, fn, recurse=True):
-        self._packed = None  # a new device or dtype: pack again at the next call
+        self._packed, self._calls = None, 0  # a new device or dtype: decide again
         return super()._apply(fn, recurse)
 
 
@@ -133,7 +154,7 @@ def prepack_convolutions(net: nn.Module, min_weights: int = MIN_WEIGHTS) -> int:
     for m in net.modules():
         if type(m) is nn.Conv2d and m.weight.numel() >= min_weights:
             m.__class__ = PrepackedConv2d
-            m._packed = None
+            m._packed, m._calls = None, 0
             n += 1
     return n
 
