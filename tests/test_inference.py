@@ -367,3 +367,17 @@ def test_conversion_cache_converts_once_then_maps_the_copy(export, tmp_path, cap
     assert 'could not write the converted weights' in caplog.text and 'a-file' in caplog.text
     assert 'converted_copy' not in fallback.spec.meta and not fallback.low_memory
     assert torch.equal(fallback(g, a), ref(g, a))
+
+
+def test_auto_precision_is_float32_off_the_cpu():
+    """'auto' is the CPU fast path (bfloat16 parts); on a GPU it is float32 (the bfloat16
+    weights path is CPU-only; docs/benchmarks.md, GPU check). No GPU needed: only resolved."""
+    from facedisentangle.inference.precision import AUTO_PRECISION, resolve_precision
+
+    on_cpu = resolve_precision('auto', 'cpu')
+    assert on_cpu == resolve_precision(AUTO_PRECISION)
+    assert any(f.name != 'float32' for f in on_cpu.values())
+    assert all(f.name == 'float32' for f in resolve_precision('auto', 'cuda').values())
+    assert all(f.name == 'float32' for f in resolve_precision(None, 'cuda:0').values())
+    # an explicit choice is kept on any device
+    assert all(f.name == 'bfloat16' for f in resolve_precision('bfloat16', 'cuda').values())

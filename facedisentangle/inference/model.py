@@ -109,8 +109,8 @@ class DeepFaceEditingInference(nn.Module):
         self.layout = check_layout(spec)
         self.components = tuple(spec.components)
         self.resolution = self.layout.resolution
-        self.forms: dict[str, ExecutionForm] = resolve_precision(precision)
         self.device = torch.device(device)
+        self.forms: dict[str, ExecutionForm] = resolve_precision(precision, self.device)
         self._files: dict[str, WeightFile] = {}  # opened (memory-mapped) weight files
         self.low_memory = (self._encoders_in_place() if low_memory is None
                            else bool(low_memory))
@@ -156,7 +156,7 @@ class DeepFaceEditingInference(nn.Module):
             convert_cache = device.type == 'cpu'
         if convert_cache is not False:
             check_spec(spec)  # a checkpoint refused later must not leave a converted copy
-            forms = resolve_precision(kwargs.get('precision', 'auto'))
+            forms = resolve_precision(kwargs.get('precision', 'auto'), device)
             spec = converted_spec(spec, forms,
                                   None if convert_cache is True else convert_cache)
         return cls(spec, **kwargs)

@@ -114,9 +114,16 @@ def parse_form(text: str, where: str = 'precision') -> ExecutionForm:
     return ExecutionForm(dtype, channels_last)
 
 
-def resolve_precision(precision: str | Mapping[str, str] | None = 'auto'
-                      ) -> dict[str, ExecutionForm]:
-    """``{role: ExecutionForm}`` for every role from a precision string or dict."""
+def resolve_precision(precision: str | Mapping[str, str] | None = 'auto',
+                      device: str | torch.device | None = None) -> dict[str, ExecutionForm]:
+    """``{role: ExecutionForm}`` for every role from a precision string or dict.
+
+    ``'auto'`` is the measured CPU fast path; on another device (a GPU) it is float32: on an
+    H200 a 512 edit is launch-bound (about 20 ms), autocast gained nothing there and the
+    bfloat16-weights path is CPU-only (docs/benchmarks.md, GPU check)."""
+    if (precision is None or precision == 'auto') and device is not None \
+            and torch.device(device).type != 'cpu':
+        precision = 'float32'
     if precision is None or precision == 'auto':
         precision = AUTO_PRECISION
     if isinstance(precision, str):
