@@ -31,13 +31,16 @@ switches it off, ``=1`` forces it on where oneDNN is available.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import os
+import sys
 
 import torch
 import torch.nn as nn
 
 MIN_WEIGHTS = 256 * 256 * 9  # 3x3 convolutions from 256 channels up
 ENV = 'FACEDISENTANGLE_PREPACK'
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith('linux') else None
 
 
 def onednn_ready() -> bool:
@@ -87,6 +90,14 @@ class _FileMappings:
         return i >= 0 and start + t.numel() * t.element_size() <= self.ends[i]
 
 
+def _trim_heap() -> None:
+    """``malloc_trim(0)``: hand the heap's free pages back to the system. The reorder goes
+    through a temporary oneDNN copy of the weight; freed between the packed weights, these
+    copies stayed in the process (about 0.45 GB over G_syn and G_fuse at 512 px, measured)."""
+    if _LIBC is not None and hasattr(_LIBC, 'malloc_trim'):
+        _LIBC.malloc_trim(0)
+
+
 def in_file_mapping(t: torch.Tensor) -> bool:
     """Whether ``t`` lies in a private file mapping (a view of a memory-mapped weights file)."""
     return t.device.type == 'cpu' and t.numel() > 0 and _FileMappings().holds(t)
@@ -120,6 +131,7 @@ class PrepackedConv2d(nn.Conv2d):
                 self.groups, list(x.shape))
         self._packed = (packed, x.dtype)
         release_if_mapped(w)
+        _trim_heap()
         return True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
