@@ -46,3 +46,14 @@ def test_print_registries_command():
     bad = subprocess.run([sys.executable, '-m', 'facedisentangle.utils.print_registries',
                           'nope'], capture_output=True, text=True)
     assert bad.returncode != 0 and 'no registry' in bad.stderr
+
+
+def test_busy_cpu_env_trains_with_one_thread_only_when_busy():
+    from facedisentangle.utils.threads import busy_cpu_env
+
+    env, why = busy_cpu_env({'PATH': '/bin'}, load=3.2)
+    assert env['OMP_NUM_THREADS'] == '1' and '3.2' in why and env['PATH'] == '/bin'
+    env, why = busy_cpu_env({'PATH': '/bin'}, load=0.2)
+    assert 'OMP_NUM_THREADS' not in env and why is None
+    env, why = busy_cpu_env({'OMP_NUM_THREADS': '2'}, load=5.0)  # the user's choice stays
+    assert env['OMP_NUM_THREADS'] == '2' and why is None

@@ -13,15 +13,17 @@ import os.path as osp
 import subprocess
 import sys
 
+from facedisentangle.utils.threads import busy_cpu_env
+
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 DEFAULT_CONFIG = 'configs/deepfaceediting/pipeline_synthetic-128.py'
 DATA = dict(file='data/synthetic-128.h5', num=2000, size=128, val=200, test=200)
 
 
-def run(cmd: list[str]) -> None:
+def run(cmd: list[str], env: dict | None = None) -> None:
     print('+', ' '.join(cmd), flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True)
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 
 def main(argv=None) -> int:
@@ -36,7 +38,11 @@ def main(argv=None) -> int:
          '--out', DATA['file']])
     work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    run([py, 'tools/train.py', args.config, '--work-dir', work_dir, '--resume', *train_args])
+    env, why = busy_cpu_env()
+    if why:
+        print(f'quickstart: {why}', flush=True)
+    run([py, 'tools/train.py', args.config, '--work-dir', work_dir, '--resume', *train_args],
+        env=env)
     print(f'done: checkpoints, logs and image grids are in {work_dir}')
     return 0
 
