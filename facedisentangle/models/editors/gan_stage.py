@@ -84,6 +84,28 @@ def roll_scales(pred: list) -> list[list[torch.Tensor]]:
     return [[f.roll(1, dims=0) for f in scale] for scale in pred]
 
 
+def build_image_discriminator(model: nn.Module, attr: str, discriminator) -> nn.Module | None:
+    """The discriminator ``attr`` of a single-image GAN stage (Global Fusion, image-to-sketch),
+    checked against the model's ``loss_gan`` / ``loss_feat`` / ``loss_vgg`` / ``loss_rec``
+    (built before): None when ``loss_gan`` is off, which then allows no discriminator and no
+    feature matching; at least one generator loss must be on."""
+    from facedisentangle.registry import BACKBONES
+
+    name = type(model).__name__
+    if model.loss_gan is None:
+        if discriminator is not None or model.loss_feat is not None:
+            raise ValueError(f'{name}: loss_gan is off: set {attr}=None and '
+                             'loss_feat=None too (nothing would train the discriminator)')
+        built = None
+    else:
+        if discriminator is None:
+            raise ValueError(f'{name}: loss_gan is on but {attr} is None')
+        built = BACKBONES.build(dict(discriminator))
+    if not any(x is not None for x in (model.loss_gan, model.loss_vgg, model.loss_rec)):
+        raise ValueError(f'{name}: every generator loss is off')
+    return built
+
+
 def check_gan_optim_wrapper(model: nn.Module, optim_wrapper, has_discriminator: bool) -> bool:
     """The optimisers a GAN stage needs: ``generator``, and ``discriminator`` exactly when the
     model has one. Returns whether there is a discriminator step."""

@@ -12,6 +12,7 @@ from facedisentangle.registry import BACKBONES, MODELS
 from .base import DeepFaceEditingBase
 from .gan_stage import (
     PerComponentNetworks,
+    build_image_discriminator,
     check_gan_optim_wrapper,
     frozen,
     split_scales,
@@ -75,17 +76,7 @@ class GlobalFusion(DeepFaceEditingBase):
         self.loss_feat = self.build_loss(loss_feat)
         self.loss_vgg = self.build_loss(loss_vgg)
         self.loss_rec = self.build_loss(loss_rec)
-        if self.loss_gan is None:
-            if fusion_discriminator is not None or self.loss_feat is not None:
-                raise ValueError(f'{name}: loss_gan is off: set fusion_discriminator=None and '
-                                 'loss_feat=None too (nothing would train the discriminator)')
-            self.fusion_discriminator = None
-        else:
-            if fusion_discriminator is None:
-                raise ValueError(f'{name}: loss_gan is on but fusion_discriminator is None')
-            self.fusion_discriminator = BACKBONES.build(dict(fusion_discriminator))
-        if not any(x is not None for x in (self.loss_gan, self.loss_vgg, self.loss_rec)):
-            raise ValueError(f'{name}: every generator loss is off')
+        self.fusion_discriminator = build_image_discriminator(self, 'fusion_discriminator', fusion_discriminator)
 
         self.generators = PerComponentNetworks(self.build_per_component(generator, 'generator'))
         self.image_encoders = self.build_per_component(image_encoder, 'image_encoder')

@@ -24,6 +24,7 @@ from facedisentangle.registry import BACKBONES, MODELS
 
 from .base import DeepFaceEditingBase
 from .gan_stage import (
+    build_image_discriminator,
     check_gan_optim_wrapper,
     frozen,
     split_scales,
@@ -59,17 +60,7 @@ class ImageToSketch(DeepFaceEditingBase):
         self.loss_feat = self.build_loss(loss_feat)
         self.loss_vgg = self.build_loss(loss_vgg)
         self.loss_rec = self.build_loss(loss_rec)
-        if self.loss_gan is None:
-            if sketch_discriminator is not None or self.loss_feat is not None:
-                raise ValueError(f'{name}: loss_gan is off: set sketch_discriminator=None and '
-                                 'loss_feat=None too (nothing would train the discriminator)')
-            self.sketch_discriminator = None
-        else:
-            if sketch_discriminator is None:
-                raise ValueError(f'{name}: loss_gan is on but sketch_discriminator is None')
-            self.sketch_discriminator = BACKBONES.build(dict(sketch_discriminator))
-        if not any(x is not None for x in (self.loss_gan, self.loss_vgg, self.loss_rec)):
-            raise ValueError(f'{name}: every generator loss is off')
+        self.sketch_discriminator = build_image_discriminator(self, 'sketch_discriminator', sketch_discriminator)
         if self.layout.resolution % self.image_to_sketch.stride:
             raise ValueError(f'{name}: faces of {self.layout.resolution} px are not a multiple '
                              f'of the generator stride {self.image_to_sketch.stride}')
