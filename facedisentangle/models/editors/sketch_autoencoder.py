@@ -48,25 +48,32 @@ class SketchAutoEncoder(DeepFaceEditingBase):
         recon = self.reconstruct(sketch)
         if mode == 'tensor':
             return recon
-        if mode == 'loss':
-            return {f'{c}/{self.loss_rec.loss_name}': self.loss_rec(recon[c], self.crop(sketch, c))
-                    for c in self.components}
-        if mode == 'predict':
-            outputs = []
-            for i in range(sketch.shape[0]):
-                out = {f'{c}/pred': recon[c][i].detach().cpu() for c in self.components}
-                out.update({f'{c}/gt': self.crop(sketch, c)[i].detach().cpu()
-                            for c in self.components})
-                for key in ('name', 'index'):
-                    if key in batch:
-                        out[key] = batch[key][i]
-                outputs.append(out)
-            return outputs
-        raise ValueError(f'SketchAutoEncoder.forward: unknown mode {mode!r} '
-                         "(expected 'loss', 'predict' or 'tensor')")
+        targets = {c: self.crop(sketch, c) for c in self.components}
+        return reconstruction_outputs(self, recon, targets, mode, batch)
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:
         """Per component: columns sketch crop | reconstruction."""
         data = self.data_preprocessor(data, False)
         recon = self.reconstruct(data['sketch'])
         return {f'stage1_{c}': [self.crop(data['sketch'], c), recon[c]] for c in self.components}
+
+
+def reconstruction_outputs(model, recon: dict, targets: dict, mode: str, batch: dict):
+    """``forward`` of a per-component sketch auto-encoder past ``mode='tensor'``: the losses
+    ``loss_rec(recon_c, target_c)`` (``'loss'``) or per-sample ``{c}/pred`` / ``{c}/gt`` dicts
+    with the batch's ``name`` / ``index`` (``'predict'``)."""
+    if mode == 'loss':
+        return {f'{c}/{model.loss_rec.loss_name}': model.loss_rec(recon[c], targets[c])
+                for c in recon}
+    if mode == 'predict':
+        outputs = []
+        for i in range(next(iter(recon.values())).shape[0]):
+            out = {f'{c}/pred': recon[c][i].detach().cpu() for c in recon}
+            out.update({f'{c}/gt': targets[c][i].detach().cpu() for c in recon})
+            for key in ('name', 'index'):
+                if key in batch:
+                    out[key] = batch[key][i]
+            outputs.append(out)
+        return outputs
+    raise ValueError(f'{type(model).__name__}.forward: unknown mode {mode!r} '
+                     "(expected 'loss', 'predict' or 'tensor')")

@@ -21,6 +21,7 @@ from facedisentangle.inference.manifold_projection import project_vectors
 from facedisentangle.registry import MODELS
 
 from .base import DeepFaceEditingBase
+from .sketch_autoencoder import reconstruction_outputs
 
 
 @MODELS.register_module()
@@ -119,22 +120,8 @@ class SketchEmbedding(DeepFaceEditingBase):
         recon = self.reconstruct(sketch)
         if mode == 'tensor':
             return recon
-        if mode == 'loss':
-            return {f'{c}/{self.loss_rec.loss_name}': self.loss_rec(recon[c], self.target(sketch, c))
-                    for c in self.components}
-        if mode == 'predict':
-            outputs = []
-            for i in range(sketch.shape[0]):
-                out = {f'{c}/pred': recon[c][i].detach().cpu() for c in self.components}
-                out.update({f'{c}/gt': self.target(sketch, c)[i].detach().cpu()
-                            for c in self.components})
-                for key in ('name', 'index'):
-                    if key in batch:
-                        out[key] = batch[key][i]
-                outputs.append(out)
-            return outputs
-        raise ValueError(f'SketchEmbedding.forward: unknown mode {mode!r} '
-                         "(expected 'loss', 'predict' or 'tensor')")
+        targets = {c: self.target(sketch, c) for c in self.components}
+        return reconstruction_outputs(self, recon, targets, mode, batch)
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:
         """Per component: columns sketch crop | reconstruction."""
