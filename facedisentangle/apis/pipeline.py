@@ -43,16 +43,21 @@ from facedisentangle.engine.hooks.pipeline_progress_hook import (
 DONE_FILE = 'stage_done.json'
 
 
-def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
-               args) -> Config:
-    base = osp.dirname(pipeline_cfg.filename)
-    path = osp.join(base, stage['config'])
+def stage_config(pipeline_cfg: Config, stage: dict) -> Config:
+    """A stage's own config file (relative to the pipeline config) with its ``cfg_options``."""
+    path = osp.join(osp.dirname(pipeline_cfg.filename), stage['config'])
     if not osp.isfile(path):
         raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not found")
     cfg = Config.fromfile(path)
     # deep copies: MMEngine's merge pops `_delete_` out of the dicts it merges, which would
     # leave a stage's override without it the next time the stage config is built
     cfg.merge_from_dict(copy.deepcopy(dict(stage.get('cfg_options', {}))))
+    return cfg
+
+
+def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
+               args) -> Config:
+    cfg = stage_config(pipeline_cfg, stage)
     for key, source in dict(stage.get('init', {})).items():
         if source not in results:
             raise KeyError(f"pipeline stage {stage['name']!r}: init {key!r} comes from stage "

@@ -1,7 +1,6 @@
 """The body of ``tools/train.py``: config in, trained run out."""
 from __future__ import annotations
 
-import copy
 import logging
 import os.path as osp
 import sys
@@ -37,18 +36,10 @@ def set_amp(cfg: Config) -> None:
 
 def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
     """``[(stage name, its config with the stage's own cfg_options)]`` of a pipeline config."""
-    base = osp.dirname(cfg.filename)
-    out = []
-    for stage in cfg.pipeline.get('stages') or []:
-        path = osp.join(base, stage['config'])
-        if not osp.isfile(path):
-            raise FileNotFoundError(f"pipeline stage {stage['name']!r}: config {path!r} not "
-                                    'found')
-        stage_cfg = Config.fromfile(path)
-        # a deep copy: MMEngine's merge pops `_delete_` from what it merges
-        stage_cfg.merge_from_dict(copy.deepcopy(dict(stage.get('cfg_options', {}))))
-        out.append((f"{stage['name']} ({stage['config']})", stage_cfg))
-    return out
+    from facedisentangle.apis.pipeline import stage_config
+
+    return [(f"{stage['name']} ({stage['config']})", stage_config(cfg, stage))
+            for stage in cfg.pipeline.get('stages') or []]
 
 
 def check_options(cfg: Config, options: dict) -> None:
