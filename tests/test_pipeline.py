@@ -114,3 +114,20 @@ def test_stage_override_with_delete_survives_building_the_stage_twice(tmp_path):
         stage_cfg = _stage_cfg(cfg, cfg.pipeline.stages[0], cfg.work_dir, {}, args)
         assert 'discriminator' not in stage_cfg.optim_wrapper
         assert stage_cfg.optim_wrapper.generator.optimizer.lr == 1e-3
+
+
+def test_pipeline_ending_before_stage4_skips_the_sample_edits(tiny_synthetic_h5, tmp_path):
+    """``samples`` needs the stage-4 editor: a pipeline of stage 1 alone finishes and says so
+    (it used to fail after training with 'expected a GlobalFusion (stage 4) config')."""
+    cfg = tmp_path / 'stage1_only.py'
+    text = TINY_PIPELINE.format(
+        runtime=str(REPO / 'configs/_base_/default_runtime.py'), data=tiny_synthetic_h5,
+        configs=str(CONFIGS), stage3_iters=2)
+    cfg.write_text(text + '\npipeline["stages"] = pipeline["stages"][:1]\n')
+    work = tmp_path / 'work'
+    done = run_tool(['tools/train.py', str(cfg), '--work-dir', str(work)])
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert 'no sample edits: the last stage (stage1) trains a SketchAutoEncoder' in log
+    assert (work / 'stage1' / 'stage_done.json').is_file()
+    assert not (work / 'samples').exists()

@@ -141,10 +141,15 @@ def run_pipeline(cfg: Config, args) -> dict[str, str]:
 
         last = stages[-1]
         last_cfg = _stage_cfg(cfg, last, work_dir, results, args)
-        path = write_sample_edits(last_cfg, results[last['name']], osp.join(work_dir, 'samples'),
-                                  **dict(samples))
-        print_log(f'pipeline: sample edits written to {path}', logger='current',
-                  level=logging.INFO)
+        if last_cfg.model.get('type') == 'GlobalFusion':
+            path = write_sample_edits(last_cfg, results[last['name']],
+                                      osp.join(work_dir, 'samples'), **dict(samples))
+            print_log(f'pipeline: sample edits written to {path}', logger='current',
+                      level=logging.INFO)
+        else:  # a pipeline that stops before stage 4 (e.g. stages 1-2 alone) has no editor yet
+            print_log(f"pipeline: no sample edits: the last stage ({last['name']}) trains a "
+                      f"{last_cfg.model.get('type')}, not the stage-4 GlobalFusion",
+                      logger='current', level=logging.WARNING)
     if get_rank() == 0:
         atomic_write_text(osp.join(work_dir, 'pipeline_done.json'), json.dumps(results, indent=2))
     print_log(f'pipeline: all {len(stages)} stages done ({trained} iterations in '
