@@ -150,7 +150,7 @@ def test_cpu_autocast_wrapper_runs_bfloat16_convolutions_and_keeps_float32_state
 def test_amp_flag_on_a_cpu_selects_bfloat16_autocast(monkeypatch):
     from mmengine.config import Config
 
-    from facedisentangle.apis.train import set_amp
+    from facedisentangle.engine import set_amp
 
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(optim_wrapper=dict(

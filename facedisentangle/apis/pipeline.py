@@ -87,7 +87,7 @@ def stage_result(stage_dir: str) -> str | None:
 
 def run_pipeline(cfg: Config, args) -> dict[str, str]:
     """Train every stage of ``cfg.pipeline`` in order; returns ``{stage: final checkpoint}``."""
-    from facedisentangle.apis.train import build_runner, set_amp
+    from facedisentangle.engine import build_runner, set_amp
 
     stages = cfg.pipeline.get('stages')
     if not stages:

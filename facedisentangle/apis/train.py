@@ -8,30 +8,8 @@ import sys
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-
-def set_amp(cfg: Config) -> None:
-    """``--amp``: MMEngine's ``AmpOptimWrapper`` (float16 autocast + dynamic loss scaling)
-    on a GPU; on a CPU, :class:`~facedisentangle.engine.CPUAutocastOptimWrapper` (bfloat16
-    autocast, no loss scaling needed). Applied to every optimiser of the config."""
-    import torch
-
-    on_gpu = torch.cuda.is_available()
-    if not on_gpu:
-        print_log('--amp on a CPU: bfloat16 autocast (CPUAutocastOptimWrapper); weights, '
-                  'gradients and optimiser states stay float32.', logger='current')
-    ow = cfg.optim_wrapper
-    if 'optimizer' in ow:
-        subs = [ow]
-    else:
-        subs = [v for k, v in ow.items() if isinstance(v, dict) and 'optimizer' in v]
-    for sub in subs:
-        if sub.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
-            continue
-        if on_gpu:
-            sub['type'] = 'AmpOptimWrapper'
-            sub.setdefault('loss_scale', 'dynamic')
-        else:
-            sub['type'] = 'CPUAutocastOptimWrapper'
+# build_runner and set_amp live in facedisentangle.engine (re-exported: apis.test imports them)
+from facedisentangle.engine import build_runner, set_amp  # noqa: F401
 
 
 def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
@@ -112,15 +90,6 @@ def build_train_cfg(args) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config):
-    from facedisentangle.engine import FDRunner
-    from facedisentangle.registry import RUNNERS
-
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return FDRunner.from_cfg(cfg)
-
-
 #: errors of the user's files and options: one ``error:`` line on stderr, exit code 2
 def user_errors() -> tuple[type[BaseException], ...]:
     from facedisentangle.datasets import H5FormatError
@@ -131,7 +100,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(args) -> int:
-    from facedisentangle.apis.test import one_line
+    from facedisentangle.utils.messages import one_line
     from facedisentangle.models.editors.base import NonFiniteLossError
     from facedisentangle.utils import register_all_modules
 

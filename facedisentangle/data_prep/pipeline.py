@@ -327,6 +327,6 @@ class _NoBar:
 def _progress(enabled: bool, console, total: int):
     if not enabled:
         return _NoBar()
-    from .report import ProgressBar
+    from .progress import ProgressBar
 
     return ProgressBar(total, console=console)

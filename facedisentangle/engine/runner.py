@@ -120,3 +120,11 @@ class FDRunner(Runner):
             # MMEngine's CheckpointHook rewrites this pointer right after; write it atomically
             # first so that a kill in between still points at a complete file.
             atomic_write_text(osp.join(self.work_dir, 'last_checkpoint'), final)
+
+
+def build_runner(cfg) -> Runner:
+    """The runner of a config: its ``runner_type`` from the RUNNERS registry, else
+    :class:`FDRunner`."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return FDRunner.from_cfg(cfg)

@@ -69,7 +69,7 @@ def build(cfg_path: str, components: list[str] | None):
 def wrappers(cfg, model, amp: bool, fused: bool = False):
     from mmengine.config import Config
 
-    from facedisentangle.apis.train import set_amp
+    from facedisentangle.engine import set_amp
     from facedisentangle.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
     c = Config(dict(optim_wrapper=copy.deepcopy(cfg.optim_wrapper.to_dict())))

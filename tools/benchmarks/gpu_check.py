@@ -208,7 +208,7 @@ def optim_wrappers(cfg, model, amp: bool, amp_dtype: str):
     """The wrappers ``tools/train.py`` builds (``--amp``: set_amp's choice for the device)."""
     from mmengine.config import Config
 
-    from facedisentangle.apis.train import set_amp
+    from facedisentangle.engine import set_amp
     from facedisentangle.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
     c = Config(dict(optim_wrapper=copy.deepcopy(cfg.optim_wrapper.to_dict())))
