@@ -37,7 +37,7 @@ from facedisentangle.web.browser import (  # noqa: E402
     wait_for,
 )
 from facedisentangle.web.server import create_app, serve_in_background  # noqa: E402
-from facedisentangle.web.session import EditSession, parse_choices  # noqa: E402
+from facedisentangle.web.session import ChoiceError, EditSession, parse_choices  # noqa: E402
 from facedisentangle.web.uploads import UploadError, decode_upload  # noqa: E402
 
 torch.set_num_threads(1)
@@ -119,10 +119,68 @@ def vm_rss() -> int:
 
 # ------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope='module')
-def editor(tmp_path_factory):
-    path = write_tiny_export(tmp_path_factory.mktemp('web') / 'tiny128.pth',
+def export(tmp_path_factory):
+    return write_tiny_export(tmp_path_factory.mktemp('web') / 'tiny128.pth',
                              model_cfg=tiny_model(layout=dict(resolution=RES)))
-    return FaceEditor.from_checkpoint(path, precision='float32')
+
+
+@pytest.fixture(scope='module')
+def editor(export):
+    return FaceEditor.from_checkpoint(export, precision='float32')
+
+
+EMB = dict(drawing_encoder=dict(channels=[4, 8], latent_dim=8),
+           drawing_decoder=dict(channels=[8, 4, 4], latent_dim=8))
+
+
+def tiny_embedding(resolution=RES, seed=0):
+    """A random SketchEmbedding with 8-d vectors (tests/test_sketch_refine_edit.py's, at RES)."""
+    from facedisentangle.registry import MODELS
+    from facedisentangle.utils.setup_env import register_all_modules
+
+    register_all_modules()
+    torch.manual_seed(seed)
+    return MODELS.build(dict(
+        type='SketchEmbedding', layout=dict(resolution=resolution),
+        drawing_encoder=dict(type='DrawingEncoder', init_type='xavier', init_gain=1.0,
+                             **EMB['drawing_encoder']),
+        drawing_decoder=dict(type='DrawingDecoder', init_type='xavier', init_gain=1.0,
+                             **EMB['drawing_decoder']))).eval()
+
+
+def tiny_banks(components, n=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {c: torch.randn(n, 8, generator=g) for c in components}
+
+
+class CountingRefiner:
+    """A SketchRefiner that counts the projections it runs (``calls``)."""
+
+    def __init__(self, refiner):
+        self.refiner, self.calls = refiner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.refiner, name)
+
+    def refined_sketches(self, *args, **kwargs):
+        self.calls += 1
+        return self.refiner.refined_sketches(*args, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def proj_editor(export):
+    """The same tiny model with a sketch projection model (tiny embedding, random banks, K 5)."""
+    from facedisentangle.inference.sketch_refiner import SketchRefiner
+
+    emb = tiny_embedding()
+    refiner = CountingRefiner(SketchRefiner(emb, tiny_banks(emb.components), k=5))
+    return FaceEditor.from_checkpoint(export, precision='float32', sketch_refiner=refiner)
+
+
+@pytest.fixture(scope='module')
+def proj_url(proj_editor):
+    with serve_in_background(create_app(proj_editor, max_sessions=8)) as base:
+        yield base
 
 
 @pytest.fixture(scope='module')
@@ -186,10 +244,27 @@ def test_choices_are_validated():
            ({'appearance': {'ear': 0}}, 'unknown components'),
            ({'geometry': {'bg': '/etc/passwd'}}, 'not a reference index'),
            ({'t': 2}, r'in \[0, 1\]'), ({'blend_to': True}, 'not a reference index'),
-           ({'path': 'x'}, 'unknown keys'), ({'projection': {'eye1': 0.5}}, 'issue 16')]
+           ({'path': 'x'}, 'unknown keys'),
+           ({'projection': {'eye1': 0.5}}, 'no sketch projection model.*--sketch-embedding')]
     for raw, message in bad:
         with pytest.raises(ValueError, match=message):
             parse_choices(raw, comps, 2)
+    # projection strengths: validated against the components the embedding projects
+    details = ('eye1', 'eye2', 'nose', 'mouth')
+    c = parse_choices({'projection': {'eye1': 1, 'mouth': 0.25}}, comps, 1, details)
+    assert c.projection == {'eye1': 1.0, 'mouth': 0.25}
+    assert parse_choices({}, comps, 1, details).projection == {}
+    bad = [({'eye1': 1.5}, 'projection.eye1', r'projection.eye1 = 1.5 must be a number in \[0, 1\]'),
+           ({'eye1': -0.1}, 'projection.eye1', r'in \[0, 1\]'),
+           ({'nose': 'x'}, 'projection.nose', r"projection.nose = 'x' must be a number"),
+           ({'nose': True}, 'projection.nose', 'must be a number'),
+           ({'ear': 1.0}, 'projection', r"projection has unknown components \['ear'\]"),
+           ({'bg': 0.5}, 'projection.bg', "the sketch embedding has no 'bg'"),
+           (0.5, 'projection', 'projection must be an object')]
+    for value, field, message in bad:
+        with pytest.raises(ChoiceError, match=message) as e:
+            parse_choices({'projection': value}, comps, 1, details)
+        assert e.value.field == field
 
 
 def test_stroke_recomputes_only_its_component(url, editor):
@@ -257,6 +332,74 @@ def test_api_errors_leave_the_session_working(url, editor):
     # a GET never changes anything and an unknown route is a 404
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f'{url}/api/{sid}/reference/7.png', timeout=10)
+
+
+def test_projection_sliders_api(proj_url, proj_editor, url, export):
+    """choices.projection: each component's sketch projected by its strength (as
+    FaceEditor's refine_sketch), nothing run when every strength is 0, projections of unchanged
+    components reused, bad values 422 naming the field; refused without a projection model."""
+    info = json.loads(post(f'{proj_url}/api/session')[2])
+    comps = list(proj_editor.components)
+    assert info['projection'] == {'components': comps, 'k': 5}
+    sid, sketch = new_session_with_refs(proj_url, n=1)
+    refiner, layout = proj_editor.sketch_refiner, proj_editor.model.layout
+
+    def edit(choices, canvas=sketch):
+        status, kind, body = post(f'{proj_url}/api/{sid}/edit',
+                                  {'choices': json.dumps({'exact_bg': True, **choices})},
+                                  {'sketch': ('c.png', png_bytes(canvas))})
+        assert status == 200 and kind == 'image/png', body[:300]
+        return decode(body)
+
+    plain = edit({})
+    calls = refiner.calls
+    assert np.array_equal(edit({'projection': dict.fromkeys(comps, 0)}), plain)
+    assert refiner.calls == calls  # every slider at 0: no projection work at all
+    both = edit({'projection': {'eye1': 1.0, 'mouth': 0.5}})
+    assert refiner.calls == calls + 2
+    # the same face as FaceEditor's refine_sketch path (bg reads the whole sketch here)
+    want = proj_editor.sketch_to_face(sketch, random_face(10, RES),
+                                      refine_sketch={'eye1': 1.0, 'mouth': 0.5})
+    assert np.abs(both.astype(int) - want).max() <= 1
+    calls = refiner.calls
+    assert_local_change(plain, edit({'projection': {'eye1': 1.0}}), box_mask(layout.box('eye1')),
+                        box_mask(layout.box('eye1'), 16))
+    assert refiner.calls == calls  # eye1's projected crop came from the cache
+    assert not np.array_equal(edit({'projection': {'eye1': 0.5}}), both)
+    # a stroke outside the eye, nose and mouth boxes: their projections are not run again
+    stroke = sketch.copy()
+    stroke[2:4, 10:40] = 0
+    from facedisentangle.web.session import owned_mask
+    assert not owned_mask(proj_editor)[2:4, 10:40].any()
+    calls = refiner.calls
+    edit({'projection': {'eye1': 1.0, 'mouth': 0.5}}, stroke)
+    assert refiner.calls == calls
+    # bad values: 422 naming the field; nothing changes
+    for projection, field, message in [
+            ({'eye1': 1.5}, 'projection.eye1', 'projection.eye1 = 1.5 must be a number in [0, 1]'),
+            ({'nose': 'x'}, 'projection.nose', "projection.nose = 'x' must be a number"),
+            ({'ear': 0.5}, 'projection', "projection has unknown components ['ear']"),
+            ([0.5], 'projection', 'projection must be an object')]:
+        status, _, body = post(f'{proj_url}/api/{sid}/edit',
+                               {'choices': json.dumps({'projection': projection})})
+        answer = json.loads(body)
+        assert status == 422 and answer['field'] == field and message in answer['error'], answer
+    assert np.array_equal(edit({}), plain)
+    # a server without a projection model: no sliders, and projection values are refused
+    assert json.loads(post(f'{url}/api/session')[2])['projection'] is None
+    sid2, _ = new_session_with_refs(url, n=1)
+    status, _, body = post(f'{url}/api/{sid2}/edit', {'choices': '{"projection": {"eye1": 0.5}}'})
+    answer = json.loads(body)
+    assert status == 422 and answer['field'] == 'projection'
+    assert 'no sketch projection model' in answer['error'] and '--sketch-embedding' in \
+        answer['error']
+    # an embedding trained at another resolution (other boxes) is refused at start
+    from facedisentangle.inference.sketch_refiner import SketchRefiner
+    emb64 = tiny_embedding(resolution=64)
+    other = FaceEditor.from_checkpoint(export, precision='float32', sketch_refiner=SketchRefiner(
+        emb64, tiny_banks(emb64.components), k=5))
+    with pytest.raises(ValueError, match="the sketch embedding places 'bg' at .* the model at"):
+        create_app(other)
 
 
 def test_align_refuses_a_photo_without_a_face(editor):

@@ -5,8 +5,8 @@ input changed), :mod:`.uploads` (untrusted images, capped), :mod:`.server` (the 
 and :mod:`.browser` (headless Chromium for the tests and the docs' screenshot). Needs the
 ``web`` extra: ``pip install -e '.[web]'``. How to use it: docs/web_editor.md.
 """
-from .session import Choices, EditSession, parse_choices, render
+from .session import ChoiceError, Choices, EditSession, parse_choices, render
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UploadError, decode_upload
 
-__all__ = ['Choices', 'EditSession', 'MAX_UPLOAD_BYTES', 'MAX_UPLOAD_PIXELS', 'UploadError',
-           'decode_upload', 'parse_choices', 'render']
+__all__ = ['ChoiceError', 'Choices', 'EditSession', 'MAX_UPLOAD_BYTES', 'MAX_UPLOAD_PIXELS',
+           'UploadError', 'decode_upload', 'parse_choices', 'render']

@@ -19,7 +19,16 @@ Routes (``{sid}``: the session id the page gets from ``POST /api/session``):
 ====================================  =========================================================
 
 Errors are JSON ``{"error": message}`` with a 4xx status; the page shows the message, and a
-refused request changes nothing in the session.
+refused request changes nothing in the session. A well-formed ``choices`` with a bad value
+(an unknown component, a reference index out of range, ``t`` or a projection strength outside
+[0, 1], projection strengths on a server without a projection model) is answered 422 with
+``{"error": message, "field": "projection.eye1"}``.
+
+Projection (docs/sketch_projection.md): when the editor has a sketch embedding and its banks
+(``editor.sketch_refiner``; ``tools/web_editor.py --sketch-embedding CONFIG CHECKPOINT``),
+``POST /api/session`` lists the components it projects and K under ``projection`` (else
+``null``: the page hides its sliders), and ``choices.projection`` = ``{component: strength}``
+projects those components of the sketch before their E_sketch reads them.
 
 Safety: the page sends only image bytes and JSON choices (never a path or a pickle); request
 bodies above the upload limit are refused by :class:`BodyLimit` before they are parsed (a
@@ -49,10 +58,12 @@ from facedisentangle.apis import FaceEditor
 
 from .session import (
     SKETCH_METHODS,
+    ChoiceError,
     EditSession,
     model_draws_sketches,
     parse_choices,
     photo_sketch,
+    projectable_components,
     render,
 )
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UploadError, decode_upload
@@ -170,6 +181,9 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
     """
     res = editor.resolution
     layout = editor.model.layout
+    projectable = projectable_components(editor)  # () without a sketch projection model
+    projection = None if not projectable else {'components': list(projectable),
+                                                'k': editor.sketch_refiner.k}
     store = SessionStore(res, max_sessions, max_references)
     model_lock = threading.Lock()
     app = FastAPI(title='facedisentangle web editor', docs_url=None, redoc_url=None,
@@ -228,7 +242,8 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
                 'photo_geometry': 'photo' in editor.supported(),
                 'model_sketch': model_draws_sketches(editor),
                 'max_references': max_references, 'max_bytes': max_bytes,
-                'max_pixels': max_pixels, 'align': aligner is not None}
+                'max_pixels': max_pixels, 'align': aligner is not None,
+                'projection': projection}
 
     @app.post('/api/{sid}/reference')
     async def add_reference(sid: str, file: UploadFile = File(...)):
@@ -345,9 +360,10 @@ def create_app(editor: FaceEditor, max_sessions: int = 16, max_references: int =
         def work():
             with lock:
                 try:
-                    parsed = parse_choices(raw, editor.components, len(session.references))
-                except ValueError as e:
-                    return error(400, str(e))
+                    parsed = parse_choices(raw, editor.components, len(session.references),
+                                           projectable)
+                except ChoiceError as e:
+                    return JSONResponse({'error': str(e), 'field': e.field}, status_code=422)
                 if canvas is not None:
                     session.sketch = canvas
                 try:

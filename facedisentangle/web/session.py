@@ -25,8 +25,19 @@ stem only around the changed box). A stroke outside every box changes bg's input
 again. ``exact_bg=True`` gives bg the whole current sketch instead (every stroke then
 recomputes bg too).
 
+**Projection of hand-drawn sketches** (docs/sketch_projection.md). With a sketch embedding
+and its banks (``editor.sketch_refiner``), each component whose geometry comes from the sketch
+may be projected towards the training sketches with strength ``lambda_c`` in [0, 1] (the
+page's "refine" sliders, as in DeepFaceDrawing's interface): its E_sketch reads its input
+sketch with the box replaced by ``D_draw^c((1 - lambda_c) v + lambda_c p(v))``,
+``v = E_draw^c(crop_c)``, ``p`` the K-neighbour projection into the component's bank
+(:mod:`facedisentangle.inference.sketch_refiner`). The projected crop is remembered in the
+model's result cache by the crop's content, the strength and K, so a stroke elsewhere does
+not run the projection again; with every strength 0 nothing of it runs.
+
 The page sends its choices as plain JSON; :func:`parse_choices` validates them against the
-session (component names, reference indices, t in [0, 1]) with a message naming the bad key.
+session (component names, reference indices, t and projection strengths in [0, 1]) and raises
+:class:`ChoiceError` naming the bad field (the server answers 422).
 """
 from __future__ import annotations
 
@@ -37,45 +48,75 @@ import numpy as np
 import torch
 
 from facedisentangle.apis import FaceEditor
+from facedisentangle.visualization import float_to_uint8, uint8_to_float
 
 SKETCH = 'sketch'
+
+
+class ChoiceError(ValueError):
+    """A choice the page sent is not valid; ``field`` names it (``'projection.eye1'``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f'choices: {message}')
+        self.field = field
 
 
 @dataclass
 class Choices:
     """What the page's controls say: per-component appearance reference and geometry source
-    (``'sketch'`` or a reference index), the blend reference ``blend_to`` and its weight ``t``.
-    ``projection`` is reserved for the sketch-projection sliders (issue 16): ``{}`` for now."""
+    (``'sketch'`` or a reference index), the blend reference ``blend_to`` and its weight ``t``,
+    and the projection strength of each projectable component (``projection``; components
+    left out: 0)."""
     appearance: dict[str, int]
     geometry: dict[str, str | int]
     blend_to: int | None = None
     t: float = 0.0
     exact_bg: bool = False
-    projection: dict = field(default_factory=dict)
+    projection: dict[str, float] = field(default_factory=dict)
 
 
-def parse_choices(raw: Mapping | None, components: tuple[str, ...], n_refs: int) -> Choices:
-    """Validate the page's JSON choices; missing keys take defaults (reference 0, sketch)."""
+NO_PROJECTION = ('this editor has no sketch projection model: start tools/web_editor.py '
+                 'with --sketch-embedding CONFIG CHECKPOINT [--sketch-bank DIR] '
+                 '(docs/sketch_projection.md)')
+
+
+def parse_choices(raw: Mapping | None, components: tuple[str, ...], n_refs: int,
+                  projectable: tuple[str, ...] = ()) -> Choices:
+    """Validate the page's JSON choices; missing keys take defaults (reference 0, sketch,
+    projection 0). ``projectable``: the components the server's sketch embedding projects
+    (empty: no projection model, and any ``projection`` value is refused)."""
+    if raw is not None and not isinstance(raw, Mapping):
+        raise ChoiceError('choices', f'must be a JSON object, got {type(raw).__name__}')
     raw = dict(raw or {})
     unknown = sorted(set(raw) - {'appearance', 'geometry', 'blend_to', 't', 'exact_bg',
                                  'projection'})
     if unknown:
-        raise ValueError(f'choices: unknown keys {unknown}')
+        raise ChoiceError(unknown[0], f'unknown keys {unknown}')
 
     def ref(value, what):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n_refs:
-            raise ValueError(f'choices: {what} = {value!r} is not a reference index '
-                             f'(0..{n_refs - 1})')
+            raise ChoiceError(what, f'{what} = {value!r} is not a reference index '
+                                    f'(0..{n_refs - 1})')
         return value
 
-    def per_comp(key, default, parse):
+    def fraction(value, what):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not 0.0 <= float(value) <= 1.0:
+            raise ChoiceError(what, f'{what} = {value!r} must be a number in [0, 1]')
+        return float(value)
+
+    def given_map(key):
         given = raw.get(key) or {}
         if not isinstance(given, Mapping):
-            raise ValueError(f'choices: {key} must be an object {{component: value}}')
+            raise ChoiceError(key, f'{key} must be an object {{component: value}}')
         bad = sorted(set(given) - set(components))
         if bad:
-            raise ValueError(f'choices: {key} has unknown components {bad}; the model has '
-                             f'{list(components)}')
+            raise ChoiceError(key, f'{key} has unknown components {bad}; the model has '
+                                   f'{list(components)}')
+        return given
+
+    def per_comp(key, default, parse):
+        given = given_map(key)
         return {c: parse(given[c], f'{key}.{c}') if c in given else default
                 for c in components}
 
@@ -84,17 +125,23 @@ def parse_choices(raw: Mapping | None, components: tuple[str, ...], n_refs: int)
                         lambda v, w: SKETCH if v == SKETCH else ref(v, w))
     blend_to = raw.get('blend_to')
     blend_to = None if blend_to is None else ref(blend_to, 'blend_to')
-    t = raw.get('t', 0.0)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= float(t) <= 1.0:
-        raise ValueError(f'choices: t = {t!r} must be a number in [0, 1]')
-    projection = raw.get('projection') or {}
-    if projection:
-        raise ValueError('choices: projection sliders are not available yet (issue 16)')
-    return Choices(appearance, geometry, blend_to, float(t), bool(raw.get('exact_bg', False)))
+    t = fraction(raw.get('t', 0.0), 't')
+    projection = {}
+    if raw.get('projection'):
+        if not projectable:
+            raise ChoiceError('projection', f'projection: {NO_PROJECTION}')
+        given = given_map('projection')
+        for c, value in given.items():
+            if c not in projectable:
+                raise ChoiceError(f'projection.{c}', f'projection.{c}: the sketch embedding '
+                                  f'has no {c!r} (it projects {list(projectable)})')
+            projection[c] = fraction(value, f'projection.{c}')
+    return Choices(appearance, geometry, blend_to, t, bool(raw.get('exact_bg', False)),
+                   projection)
 
 
 def _tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    return uint8_to_float(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None])
 
 
 class EditSession:
@@ -167,7 +214,12 @@ def render(editor: FaceEditor, session: EditSession, choices: Choices) -> np.nda
     codes, vectors = {}, {}
     for comp in editor.components:
         src = choices.geometry[comp]
-        if src == SKETCH:
+        strength = choices.projection.get(comp, 0.0)
+        if src == SKETCH and strength > 0:
+            codes[comp] = model.encode_geometry(
+                projected_sketch(editor, _tensor(sketches[comp]), comp, strength), 'sketch',
+                [comp])[comp]
+        elif src == SKETCH:
             codes[comp] = model.encode_geometry(_tensor(sketches[comp]), 'sketch', [comp])[comp]
         else:
             codes[comp] = model.encode_geometry(_tensor(session.references[src]), 'photo',
@@ -180,8 +232,50 @@ def render(editor: FaceEditor, session: EditSession, choices: Choices) -> np.nda
             vec = torch.lerp(vec.float(), other.float(), choices.t).to(vec.dtype)
         vectors[comp] = vec
     image = model.compose(codes, vectors)
-    return ((image[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(
-        torch.uint8).cpu().numpy()
+    return float_to_uint8(image[0].permute(1, 2, 0)).cpu().numpy()
+
+
+def projectable_components(editor: FaceEditor) -> tuple[str, ...]:
+    """The model's components that ``editor.sketch_refiner`` projects (``()`` without one);
+    its sketch embedding must place each of them in the model's box (same resolution and
+    layout), else a ``ValueError`` naming the component and both boxes."""
+    refiner = getattr(editor, 'sketch_refiner', None)
+    if refiner is None:
+        return ()
+    layout, emb_layout = editor.model.layout, refiner.embedding.layout
+    out = []
+    for comp in editor.components:
+        if comp not in refiner.components:
+            continue
+        if tuple(emb_layout.box(comp)) != tuple(layout.box(comp)):
+            raise ValueError(f'the sketch embedding places {comp!r} at {emb_layout.box(comp)} '
+                             f'(x, y, size), the model at {layout.box(comp)}: train the '
+                             f'embedding at the model\'s resolution ({editor.resolution} px) '
+                             'and layout')
+        out.append(comp)
+    return tuple(out)
+
+
+def projected_sketch(editor: FaceEditor, sketch: torch.Tensor, comp: str, strength: float
+                     ) -> torch.Tensor:
+    """``sketch`` (``(1, 3, R, R)`` in [-1, 1]) with ``comp``'s box replaced by its projected
+    crop ``D_draw(project(E_draw(crop), strength, K))`` (:class:`SketchRefiner`, its K and
+    method). The crop is remembered in the model's result cache by the input crop's content,
+    the strength and K, so an unchanged component does not run the projection again."""
+    from facedisentangle.inference.result_cache import tensor_digest
+
+    refiner, model = editor.sketch_refiner, editor.model
+    x, y, s = model.layout.box(comp)
+
+    def compute():
+        return refiner.refined_sketches(sketch, {comp: strength})[comp][..., y:y + s, x:x + s]
+
+    crop = model.cache.get_or_compute(
+        ('projected sketch', comp, strength, refiner.k, refiner.method,
+         tensor_digest(model.layout.crop(sketch, comp))), compute)
+    out = sketch.clone()
+    out[..., y:y + s, x:x + s] = crop
+    return out
 
 
 SKETCH_METHODS = ('model', 'extract')

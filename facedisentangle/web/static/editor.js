@@ -195,6 +195,14 @@
     }
     const b = $('blend-to').value;
     out.blend_to = b === '' ? null : Number(b);
+    if (state.info.projection) {  // the refine sliders: only the parts moved above 0
+      const p = {};
+      for (const c of state.info.projection.components) {
+        const v = Number($(`refine-${c}`).value) / 100;
+        if (v > 0) p[c] = v;
+      }
+      out.projection = p;
+    }
     return out;
   }
 
@@ -253,6 +261,24 @@
       const a = document.createElement('td'); a.append(app);
       const g = document.createElement('td'); g.append(geo);
       tr.append(name, a, g); table.append(tr);
+    }
+    if (state.info.projection) {  // one "refine" slider per projected component
+      const rows = $('projection-sliders');
+      for (const c of state.info.projection.components) {
+        const tr = document.createElement('tr');
+        const name = document.createElement('td'); name.textContent = `refine ${c}`;
+        const slider = document.createElement('input');
+        Object.assign(slider, { type: 'range', id: `refine-${c}`, min: '0', max: '100', value: '0' });
+        slider.title = `projection strength of ${c} (0: the sketch as drawn, 1: fully projected)`;
+        const shown = document.createElement('span'); shown.id = `refine-${c}-value`; shown.textContent = '0.00';
+        slider.oninput = () => { shown.textContent = (Number(slider.value) / 100).toFixed(2); };
+        slider.onchange = requestUpdate;
+        const s = document.createElement('td'); s.append(slider);
+        const v = document.createElement('td'); v.append(shown);
+        tr.append(name, s, v); rows.append(tr);
+      }
+      $('projection-k').textContent = `(K = ${state.info.projection.k} neighbours)`;
+      $('projection').hidden = false;
     }
     if (!state.info.model_sketch) {  // no sketch decoders: the line extraction only
       $('sketch-method').value = 'extract';
