@@ -79,7 +79,7 @@ LOSSES = Registry('loss', scope=SCOPE, locations=['facedisentangle.models.losses
 # Built by MMEngine's Runner: children of MMEngine's root registries.
 MODELS = _child('model', MMENGINE_MODELS, 'facedisentangle.models')
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'facedisentangle.datasets')
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'facedisentangle.datasets.transforms')
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'facedisentangle.datasets')  # MMEngine's
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'facedisentangle.datasets')
 METRICS = _child('metric', MMENGINE_METRICS, 'facedisentangle.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'facedisentangle.evaluation')

@@ -126,6 +126,8 @@ def make_inputs(index: int, resolution: int, mode: str):
     import numpy as np
     import torch
 
+    from facedisentangle.visualization import uint8_to_float
+
     rng = np.random.default_rng(1000 + index)
 
     def photo():
@@ -142,7 +144,7 @@ def make_inputs(index: int, resolution: int, mode: str):
         return img.astype(np.float32)
 
     def tensor(a):
-        return torch.from_numpy(a).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+        return uint8_to_float(torch.from_numpy(a).permute(2, 0, 1)[None])
 
     geometry = sketch() if mode == 'sketch' else photo()
     return tensor(geometry), tensor(photo())

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from facedisentangle.inference.images import ImageInput, InputImageError, fit_resolution, read_rgb
+from facedisentangle.visualization import uint8_to_float
 
 
 class NoFaceError(InputImageError):
@@ -109,6 +110,5 @@ class InputReader:
             raise InputImageError(f'{what}: empty list of images')
         arrays = [self.read(item, f'{what} #{i}' if batch else what, photo)
                   for i, item in enumerate(items)]
-        x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float()
-        return x / 127.5 - 1.0, batch
+        return uint8_to_float(torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)), batch
 

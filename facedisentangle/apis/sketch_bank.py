@@ -18,6 +18,7 @@ import torch
 
 from facedisentangle.datasets.h5_format import _open_h5, check_h5_file, read_h5_info
 from facedisentangle.inference.sketch_bank import save_bank
+from facedisentangle.visualization import uint8_to_float
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -85,7 +86,7 @@ def build_sketch_banks(model, data_file: str | os.PathLike, out_dir: str | os.Pa
             idx = rows[s:s + batch_size]
             sk = f['sketches'][idx]                                  # uint8 (b, H, W)
             digest.update(np.ascontiguousarray(sk).tobytes())
-            x = torch.from_numpy(sk).to(device).float().div(127.5).sub(1.0)[:, None]
+            x = uint8_to_float(torch.from_numpy(sk).to(device))[:, None]
             for c in comps:
                 vectors[c].append(model.encode(x, c).float().cpu().numpy())
     st = Path(data_file).stat()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from facedisentangle.visualization.image_range import float_to_uint8, uint8_to_float
+
 
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
@@ -89,10 +91,10 @@ class GeneratorSketcher:
         torch.set_num_threads(self.threads)
         try:
             x = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].float()
-            out = self._model.photo_to_sketch(x / 127.5 - 1.0, 'generator')[0, 0]
+            out = self._model.photo_to_sketch(uint8_to_float(x), 'generator')[0, 0]
         finally:
             torch.set_num_threads(old)
-        return ((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+        return float_to_uint8(out).numpy()
 
     def __getstate__(self):                      # worker processes load their own copy
         return dict(checkpoint=self.checkpoint, threads=self.threads)

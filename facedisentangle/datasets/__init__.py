@@ -1,5 +1,4 @@
 """Face data: the HDF5 face file format, synthetic faces and the data sets that read them."""
-from . import transforms  # noqa: F401  (registers transforms)
 from .face_folder_dataset import FaceFolderDataset, read_image
 from .face_h5_dataset import FaceH5Dataset
 from .h5_format import (

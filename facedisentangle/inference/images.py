@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from facedisentangle.visualization import float_to_uint8, uint8_to_float
+
 logger = logging.getLogger('facedisentangle.inference')
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
@@ -157,14 +159,13 @@ def load_images(inputs: ImageInput | Sequence[ImageInput], resolution: int,
             f'{what} #{i}' if batch else what)
         rgb, name = read_rgb(item, label)
         arrays.append(fit_resolution(rgb, resolution, name))
-    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float()
-    return x / 127.5 - 1.0, batch
+    return uint8_to_float(torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)), batch
 
 
 def to_uint8(images: torch.Tensor) -> list[np.ndarray]:
     """``(B, 3, H, W)`` in [-1, 1] -> list of uint8 ``HxWx3`` arrays."""
-    x = ((images.detach().float().cpu().clamp(-1, 1) + 1.0) * 127.5).round()
-    return [a for a in x.to(torch.uint8).permute(0, 2, 3, 1).numpy()]
+    x = float_to_uint8(images.detach().float().cpu())
+    return [a for a in x.permute(0, 2, 3, 1).numpy()]
 
 
 def format_outputs(images: torch.Tensor, batch: bool, output: str = 'numpy'):

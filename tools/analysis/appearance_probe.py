@@ -126,7 +126,9 @@ def faces(data: str, split: str, resolution: int, limit: int | None):
 
 
 def _crops(model, comp: str, photos: torch.Tensor) -> torch.Tensor:
-    return model.crop(photos.float() / 127.5 - 1.0, comp)
+    from facedisentangle.visualization import uint8_to_float
+
+    return model.crop(uint8_to_float(photos), comp)
 
 
 @torch.no_grad()

@@ -40,11 +40,11 @@ def grid(rows: list[list[np.ndarray]]) -> np.ndarray:
     (the training hooks' :func:`to_uint8_grid`; uint8 -> [-1, 1] -> uint8 is exact)."""
     import torch
 
-    from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
+    from facedisentangle.visualization import to_uint8_grid, uint8_to_float
 
     def tensor(tile):
         tile = tile if tile.ndim == 3 else np.repeat(tile[..., None], 3, 2)
-        return torch.from_numpy(np.ascontiguousarray(tile)).permute(2, 0, 1).float() / 127.5 - 1
+        return uint8_to_float(torch.from_numpy(np.ascontiguousarray(tile)).permute(2, 0, 1))
 
     columns = [torch.stack([tensor(row[j]) for row in rows]) for j in range(len(rows[0]))]
     return to_uint8_grid(columns, max_samples=len(rows))

@@ -69,12 +69,13 @@ def sketch_space(refiner, sketches: np.ndarray, strengths, k: int) -> dict:
 
     from facedisentangle.data_prep.sketch_degradation import degrade_sketch
     from facedisentangle.inference.manifold_projection import project_vectors
+    from facedisentangle.visualization import uint8_to_float
 
     m = refiner.embedding
     deg = np.stack([degrade_sketch(s, seed=n) for n, s in enumerate(sketches)])
 
     def tensor(a):
-        return torch.from_numpy(a).float().div(127.5).sub(1)[:, None]
+        return uint8_to_float(torch.from_numpy(a))[:, None]
 
     clean, degraded = tensor(sketches), tensor(deg)
     out = {}

@@ -4,24 +4,12 @@ from __future__ import annotations
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from torchvision.utils import make_grid
 
 from facedisentangle.registry import HOOKS
 
-
-def to_uint8_grid(columns: list[torch.Tensor], max_samples: int, padding: int = 2) -> 'np.ndarray':  # noqa: F821
-    """Columns of (B, C, H, W) images in [-1, 1] -> one HxWx3 uint8 grid, a row per sample."""
-    b = min(max_samples, *(c.shape[0] for c in columns))
-    cols = []
-    for c in columns:
-        c = c[:b].detach().float().cpu()
-        if c.shape[1] == 1:
-            c = c.expand(-1, 3, -1, -1)
-        cols.append(c)
-    tiles = torch.stack(cols, dim=1).flatten(0, 1)  # sample-major: row = one sample
-    grid = make_grid(tiles, nrow=len(cols), padding=padding, pad_value=1.0)
-    grid = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return grid.permute(1, 2, 0).numpy()
+# to_uint8_grid lives in facedisentangle.visualization (still imported from here by
+# apis.samples, apis.test and tools/analysis/swap_check.py)
+from facedisentangle.visualization import to_uint8_grid
 
 
 @HOOKS.register_module()

@@ -7,6 +7,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from facedisentangle.registry import MODELS
+from facedisentangle.visualization import float_to_uint8, uint8_to_float
 
 
 @MODELS.register_module()
@@ -39,10 +40,10 @@ class FaceDataPreprocessor(BaseDataPreprocessor):
             if not torch.is_tensor(img) or img.dim() != 4:
                 raise ValueError(f'batch[{key!r}] must be an N x C x H x W tensor, got '
                                  f'{getattr(img, "shape", type(img))}')
-            out[key] = img.float() / 127.5 - 1.0 if img.dtype == torch.uint8 else img.float()
+            out[key] = uint8_to_float(img) if img.dtype == torch.uint8 else img.float()
         return out
 
     @staticmethod
     def to_uint8(img: torch.Tensor) -> torch.Tensor:
         """[-1, 1] float -> [0, 255] uint8."""
-        return ((img.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return float_to_uint8(img.detach())
