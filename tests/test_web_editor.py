@@ -439,32 +439,91 @@ def test_canvas_from_a_photo_by_the_model_or_the_line_extraction(url, tmp_path):
         assert post(f'{base}/api/{sid}/canvas/reference/0?method=extract')[0] == 200
 
 
+def write_embedding(folder: Path) -> tuple[Path, Path]:
+    """The tiny embedding as ``tools/train.py`` and ``tools/build_sketch_bank.py`` leave it:
+    a config, ``iter_1.pth`` and ``sketch_bank/{c}.h5`` beside it."""
+    from facedisentangle.inference.sketch_bank import save_bank
+
+    emb = tiny_embedding()
+    ckpt = folder / 'emb' / 'iter_1.pth'
+    ckpt.parent.mkdir(parents=True)
+    torch.save({'state_dict': emb.state_dict()}, ckpt)
+    for c, b in tiny_banks(emb.components).items():
+        save_bank(ckpt.parent / 'sketch_bank' / f'{c}.h5', b.numpy(), c)
+    repo = Path(__file__).resolve().parents[1]
+    cfg = folder / 'emb.py'
+    cfg.write_text(
+        f"_base_ = ['{repo}/configs/deepfaceediting/sketch-embedding_synthetic-128.py']\n"
+        f"model = dict(layout=dict(resolution={RES}), "
+        f"drawing_encoder=dict(init_type='xavier', init_gain=1.0, **{EMB['drawing_encoder']!r}), "
+        f"drawing_decoder=dict(init_type='xavier', init_gain=1.0, "
+        f"**{EMB['drawing_decoder']!r}))\n")
+    return cfg, ckpt
+
+
+def test_command_projection_options(tmp_path):
+    """tools/web_editor.py --sketch-embedding / --sketch-bank / --refine-k (tools/edit.py's
+    names): the refiner is loaded with its banks and K; misuse is a message naming the option."""
+    import importlib.util
+
+    repo = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location('web_editor_tool', repo / 'tools' /
+                                                  'web_editor.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg, ckpt = write_embedding(tmp_path)
+    args = tool.parse_args(['--sketch-embedding', str(cfg), str(ckpt), '--refine-k', '7'])
+    refiner = tool.load_sketch_refiner(args, RES)
+    assert refiner.k == 7 and set(refiner.banks) == {'bg', 'eye1', 'eye2', 'nose', 'mouth'}
+    assert tool.load_sketch_refiner(tool.parse_args([]), RES) is None
+    bad = [(['--refine-k', '5'], '--refine-k is used with --sketch-embedding'),
+           (['--sketch-embedding', str(cfg), str(tmp_path / 'no.pth')], 'no.pth not found'),
+           (['--sketch-embedding', str(cfg), str(ckpt), '--refine-k', '21'],
+            r'--refine-k: refine K must be an int in \[1, 20\]'),
+           (['--sketch-embedding', str(cfg), str(ckpt), '--sketch-bank', str(tmp_path)],
+            "--sketch-embedding: sketch bank folder .* has no bank for 'bg'")]
+    for argv, message in bad:
+        with pytest.raises(ValueError, match=message):
+            tool.load_sketch_refiner(tool.parse_args(argv), RES)
+    with pytest.raises(ValueError, match='the embedding is for 128 px sketches, the model edits '
+                                         '256 px'):
+        tool.load_sketch_refiner(args, 256)
+
+
 def test_command_warns_off_loopback_and_serves(tmp_path):
     """tools/web_editor.py: a warning for a non-default host, the address printed, the page
-    served; a missing checkpoint is a one-line error."""
+    served (with the projection sliders' model: --sketch-embedding); a missing checkpoint is a
+    one-line error."""
     import subprocess
     import sys
 
     repo = Path(__file__).resolve().parents[1]
     path = write_tiny_export(tmp_path / 'tiny.pth', model_cfg=tiny_model(
         layout=dict(resolution=RES)))
+    cfg, ckpt = write_embedding(tmp_path)
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     bad = subprocess.run([sys.executable, 'tools/web_editor.py', '-c', str(tmp_path / 'no.pth')],
                          cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and 'no.pth' in bad.stderr
     proc = subprocess.Popen([sys.executable, 'tools/web_editor.py', '-c', str(path),
-                             '--host', '127.0.0.2', '--port', '0', '--precision', 'float32'],
+                             '--host', '127.0.0.2', '--port', '0', '--precision', 'float32',
+                             '--sketch-embedding', str(cfg), str(ckpt), '--refine-k', '5'],
                             cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        address = None
+        address, printed = None, []
         for line in proc.stdout:  # ends when the process does
+            printed.append(line)
             if line.startswith('web editor at '):
                 address = line.split()[3]
                 break
         assert address and address.startswith('http://127.0.0.2:'), address
+        assert 'sketch projection: bg, eye1, eye2, nose, mouth (K = 5)\n' in printed
         with urllib.request.urlopen(address, timeout=30) as r:
             assert b'<canvas id="canvas">' in r.read()
+        info = json.loads(post(f'{address}api/session')[2])
+        assert info['projection'] == {'components': ['bg', 'eye1', 'eye2', 'nose', 'mouth'],
+                                      'k': 5}
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
@@ -543,6 +602,9 @@ def test_browser_edit_stroke_and_appearance(browser, url, faces, editor, tmp_pat
     upload(d, 'ref-file', faces[1])
     n = settled(d, n)
     assert d.execute_script("return document.querySelectorAll('#refs .ref').length") == 2
+    # no projection model on this server: the refine sliders are hidden
+    assert not d.find_element('id', 'projection').is_displayed()
+    assert d.execute_script("return document.querySelectorAll('#projection input').length") == 0
     before = result_pixels(d)
     assert before.shape == (RES, RES, 3)
     layout = editor.model.layout
@@ -607,3 +669,45 @@ def test_browser_bad_uploads_get_a_message(browser, url, faces, tmp_path):
     stroke(d, (40, 20, 40), RES)
     settled(d, n)
     assert not np.array_equal(before, result_pixels(d))
+
+
+@needs_browser
+def test_browser_refine_sliders(browser, proj_url, faces, proj_editor):
+    """With a projection model: one "refine" slider per component; dragging eye1's re-renders
+    the face with eye1's sketch projected (the eye1 box changes), and back to 0 gives the
+    unprojected face again."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    d = browser
+    d.get(proj_url)
+    wait_for(d, 'return document.body.dataset.ready === "1"', 'the page')
+    assert d.find_element('id', 'projection').is_displayed()
+    labels = d.execute_script("return [...document.querySelectorAll('#projection-sliders tr')]"
+                              '.map((r) => r.cells[0].textContent)')
+    assert labels == [f'refine {c}' for c in proj_editor.components]
+    assert 'K = 5' in d.find_element('id', 'projection-k').text
+    upload(d, 'ref-file', faces[0])
+    n = settled(d, 0)
+    before = result_pixels(d)
+    slider = d.find_element('id', 'refine-eye1')
+    assert slider.get_attribute('value') == '0'
+    proj_editor.model.cache.clear()  # the API test may have projected this eye1 crop already
+    calls = proj_editor.sketch_refiner.calls
+    ActionChains(d).move_to_element_with_offset(slider, int(slider.size['width'] * 0.45), 0
+                                                ).click().perform()
+    n = settled(d, n)
+    value = int(slider.get_attribute('value'))
+    assert value > 80, value
+    assert d.find_element('id', 'refine-eye1-value').text == f'{value / 100:.2f}'
+    assert proj_editor.sketch_refiner.calls == calls + 1  # eye1's projection, nothing else
+    projected = result_pixels(d)
+    layout = proj_editor.model.layout
+    assert_local_change(before, projected, box_mask(layout.box('eye1')),
+                        box_mask(layout.box('eye1'), 16))
+    # back to 0 (the keyboard's Home key): the face as drawn again
+    from selenium.webdriver.common.keys import Keys
+    slider.send_keys(Keys.HOME)
+    settled(d, n)
+    assert slider.get_attribute('value') == '0'
+    assert np.abs(result_pixels(d).astype(int) - before).max() <= 1
+    assert d.find_element('id', 'message').text == ''

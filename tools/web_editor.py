@@ -2,6 +2,8 @@
 
     python tools/web_editor.py                        # the shipped synthetic-128 model
     python tools/web_editor.py --checkpoint MODEL --port 8000 [--align] [--host 0.0.0.0]
+    python tools/web_editor.py --checkpoint MODEL --sketch-embedding CONFIG CHECKPOINT \
+        [--sketch-bank DIR] [--refine-k 15]           # with the "refine" sliders
 
 ``MODEL`` is anything ``FaceEditor.from_checkpoint`` loads (an export file, a stage-4
 checkpoint, a work directory, converted official weights). Open the printed address in a
@@ -9,7 +11,9 @@ browser. It listens on 127.0.0.1 (this machine only) unless ``--host`` says othe
 warning, since the editor has no login: for a remote machine, use an SSH tunnel instead
 (docs/web_editor.md). ``--align`` aligns uploaded reference photos like
 ``tools/prepare_data.py --align`` (needs the ``align`` extra). Needs the ``web`` extra
-(``pip install -e '.[web]'``).
+(``pip install -e '.[web]'``). ``--sketch-embedding`` (a trained sketch embedding and its banks,
+docs/sketch_projection.md) adds one "refine" slider per component: the projection of the drawn
+sketch towards the training sketches, as in DeepFaceDrawing's interface.
 """
 from __future__ import annotations
 
@@ -50,7 +54,43 @@ def parse_args(argv=None):
                    help='largest accepted upload in MB (default 8)')
     p.add_argument('--max-upload-megapixels', type=float, default=16.8,
                    help='largest accepted upload in megapixels (default 16.8 = 4096x4096)')
+    # the names of tools/edit.py's projection options (docs/sketch_projection.md)
+    p.add_argument('--sketch-embedding', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                   help='trained sketch embedding (configs/deepfaceediting/sketch-embedding_*): '
+                        'the page gets one "refine" (projection) slider per component')
+    p.add_argument('--sketch-bank', default=None,
+                   help='bank folder (default: <embedding checkpoint folder>/sketch_bank)')
+    p.add_argument('--refine-k', type=int, default=None,
+                   help='neighbours of the projection (default 15)')
     return p.parse_args(argv)
+
+
+def load_sketch_refiner(args, resolution: int):
+    """The SketchRefiner of ``--sketch-embedding`` / ``--sketch-bank`` / ``--refine-k``, or
+    ``None`` without ``--sketch-embedding``; a ``ValueError`` naming the option otherwise."""
+    if not args.sketch_embedding:
+        for flag, value in (('--sketch-bank', args.sketch_bank), ('--refine-k', args.refine_k)):
+            if value is not None:
+                raise ValueError(f'{flag} is used with --sketch-embedding CONFIG CHECKPOINT')
+        return None
+    from facedisentangle.inference.sketch_refiner import DEFAULT_K, SketchRefiner
+
+    config, checkpoint = args.sketch_embedding
+    for f in (config, checkpoint):
+        if not osp.isfile(f):
+            raise ValueError(f'--sketch-embedding: {f} not found')
+    try:
+        refiner = SketchRefiner.from_files(config, checkpoint, banks=args.sketch_bank,
+                                           k=DEFAULT_K if args.refine_k is None
+                                           else args.refine_k, device=args.device)
+    except (RuntimeError, KeyError, FileNotFoundError, ValueError) as e:
+        flag = '--refine-k' if str(e).startswith('refine K') else '--sketch-embedding'
+        raise ValueError(f'{flag}: {str(e).splitlines()[0]}') from e
+    size = refiner.embedding.layout.resolution
+    if size != resolution:
+        raise ValueError(f'--sketch-embedding: the embedding is for {size} px sketches, the '
+                         f'model edits {resolution} px faces')
+    return refiner
 
 
 def build_app(args):
@@ -72,6 +112,7 @@ def build_app(args):
     editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
                                         precision=args.precision,
                                         low_memory=True if args.low_memory else False)
+    editor.sketch_refiner = load_sketch_refiner(args, editor.resolution)
     aligner = None
     if args.align:
         from facedisentangle.data_prep.alignment import FaceAligner
@@ -103,6 +144,9 @@ def main(argv=None) -> int:
               'tunnel (docs/web_editor.md).', file=sys.stderr, flush=True)
     print(f'model: {checkpoint} ({editor.resolution} px, {", ".join(editor.supported())})',
           flush=True)
+    if editor.sketch_refiner is not None:
+        print(f'sketch projection: {", ".join(editor.sketch_refiner.components)} '
+              f'(K = {editor.sketch_refiner.k})', flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level='warning',
                             access_log=False)
     server = uvicorn.Server(config)
