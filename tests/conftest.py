@@ -30,11 +30,8 @@ def converted_weights_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope='session')
 def tiny_synthetic_h5(tmp_path_factory) -> str:
     """24 synthetic faces at 128 px (16 train, 4 val, 4 test), with labels and factors."""
-    sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
-    try:
-        from synthetic_faces import main as make_faces
-    finally:
-        sys.path.pop(0)
+    from facedisentangle.cli.synthetic_faces import main as make_faces
+
     out = tmp_path_factory.mktemp('data') / 'synthetic-128-tiny.h5'
     assert make_faces(['--num', '24', '--size', '128', '--val', '4', '--test', '4',
                        '--workers', '1', '--out', str(out)]) == 0

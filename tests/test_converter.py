@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import os
 import pickle
 import re
@@ -247,10 +246,8 @@ def test_file_by_file_equals_in_memory_and_a_bad_file_leaves_no_output(tmp_path,
 
 
 def test_convert_tool(tmp_path, monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'convert_tool', REPO / 'tools' / 'convert_official_weights.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from facedisentangle.cli import convert_official_weights as tool
+
     arrays = small_release_arrays(1)
     del arrays['image_to_sketch']  # optional
     src = write_release(tmp_path / 'release', arrays, 'jittor', monkeypatch)

@@ -4,7 +4,6 @@ sketch banks, and the tool's report of what it found."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import pickle
 from pathlib import Path
 
@@ -242,10 +241,8 @@ def test_bad_drawing_files_name_the_key(tmp_path, monkeypatch):
 def test_tool_converts_what_it_finds_and_says_so(tmp_path, monkeypatch, capsys):
     from test_converter import SMALL_OFFICIAL, small_release_arrays, write_release
 
-    spec = importlib.util.spec_from_file_location(
-        'convert_tool', REPO / 'tools' / 'convert_official_weights.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from facedisentangle.cli import convert_official_weights as tool
+
     src = write_release(tmp_path / 'release', small_release_arrays(1), 'jittor', monkeypatch)
     cfg = tmp_path / 'small.py'
     cfg.write_text(f'model = {dict(SMALL_OFFICIAL)!r}\n')

@@ -2,7 +2,7 @@
 one-line errors with exit code 2."""
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +18,7 @@ torch.set_num_threads(1)
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f'facedisentangle.cli.{name}')
 
 
 edit = load_tool('edit')

@@ -29,10 +29,7 @@ needs_dlib = pytest.mark.skipif(
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f'facedisentangle.cli.{name}')
 
 
 edit = load_tool('edit')

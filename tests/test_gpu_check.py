@@ -1,10 +1,9 @@
 """tools/benchmarks/gpu_check.py in its dry mode (CPU, tiny networks): the JSON it writes, the
 per-part failure records and the time budget. Its times are not looked at (not a benchmark)."""
-import importlib.util
 import json
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import run_tool
 
 TRAIN_KEYS = {'part', 'stage', 'precision', 'status', 'error', 'config', 'model', 'optim_wrapper',
               'batch', 'resolution', 'ngf', 'warmup', 'iters', 'step_s_median', 'step_s_all',
@@ -16,11 +15,9 @@ EDIT_KEYS = {'part', 'variant', 'mode', 'status', 'error', 'runs', 'edit_s_media
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_gpu_check', REPO / 'tools' / 'benchmarks' / 'gpu_check.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from facedisentangle.cli import gpu_check
+
+    return gpu_check
 
 
 def test_dry_run_writes_every_part(tmp_path):

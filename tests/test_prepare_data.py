@@ -356,11 +356,9 @@ def test_align_skips_photos_without_a_face(tmp_path):
 
 
 def _load_cli():
-    spec = importlib.util.spec_from_file_location('prepare_data_cli',
-                                                  REPO / 'tools' / 'prepare_data.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from facedisentangle.cli import prepare_data
+
+    return prepare_data
 
 
 def test_cli(photos, tmp_path, capsys):

@@ -1,15 +1,11 @@
 """tools/analysis/sketch_generator_check.py: the stroke chamfer distance and an extraction-only
 run on the tiny synthetic faces."""
-import importlib.util
 import json
 
 import numpy as np
-from conftest import REPO, run_tool
+from conftest import run_tool
 
-spec = importlib.util.spec_from_file_location(
-    'sketch_generator_check', REPO / 'tools' / 'analysis' / 'sketch_generator_check.py')
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
+from facedisentangle.cli import sketch_generator_check as check
 
 
 def test_stroke_chamfer():

@@ -179,15 +179,9 @@ def test_bad_arguments_are_named():
 
 
 def _tool():
-    import importlib.util
-    import sys
-    from pathlib import Path
-    path = Path(__file__).parents[1] / 'tools' / 'dataset_converters' / 'synthetic_faces.py'
-    spec = importlib.util.spec_from_file_location('synthetic_faces_tool', path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod          # the worker pool pickles its functions by module name
-    spec.loader.exec_module(mod)
-    return mod
+    from facedisentangle.cli import synthetic_faces
+
+    return synthetic_faces
 
 
 def test_writer_command_writes_resumes_and_refuses_other_arguments(tmp_path, capsys):

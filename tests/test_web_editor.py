@@ -464,13 +464,8 @@ def write_embedding(folder: Path) -> tuple[Path, Path]:
 def test_command_projection_options(tmp_path):
     """tools/web_editor.py --sketch-embedding / --sketch-bank / --refine-k (tools/edit.py's
     names): the refiner is loaded with its banks and K; misuse is a message naming the option."""
-    import importlib.util
+    from facedisentangle.cli import web_editor as tool
 
-    repo = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location('web_editor_tool', repo / 'tools' /
-                                                  'web_editor.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     cfg, ckpt = write_embedding(tmp_path)
     args = tool.parse_args(['--sketch-embedding', str(cfg), str(ckpt), '--refine-k', '7'])
     refiner = tool.load_sketch_refiner(args, RES)

@@ -14,7 +14,6 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 

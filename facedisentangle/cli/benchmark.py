@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_EXPORT = Path(os.environ.get('TMPDIR', '/tmp')) / 'facedisentangle-bench' / (
     'random-official-512.pth')
 VARIANTS: dict[str, dict] = {
@@ -515,7 +515,8 @@ def main(argv=None) -> int:
     for variant, mode, repeat in jobs:
         out = outdir / (f"{re.sub(r'[^A-Za-z0-9]+', '_', variant).strip('_')}_{mode}"
                         f"{'_again' if repeat else ''}.npy")
-        cmd = [sys.executable, __file__, '--worker', '--variant', variant, '--mode', mode,
+        cmd = [sys.executable, '-m', 'facedisentangle.cli.benchmark', '--worker',
+               '--variant', variant, '--mode', mode,
                '--export', str(args.export), '--threads', str(args.threads),
                '--runs', str(args.runs), '--warmup', str(args.warmup), '--output', str(out)]
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),  # + OMP_WAIT_POLICY

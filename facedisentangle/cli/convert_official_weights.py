@@ -27,8 +27,6 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
-
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description='Convert the official DeepFaceEditing weights')

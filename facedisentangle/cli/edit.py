@@ -35,8 +35,6 @@ import os.path as osp
 import sys
 from pathlib import Path
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
-
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff'}
 
 
@@ -355,21 +353,11 @@ def load_sketch_refiner(args):
 
 
 def load_editor(args):
-    import torch
+    from .open_editor import open_face_editor
 
-    from facedisentangle.apis import FaceEditor
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    checkpoint = args.checkpoint
-    if checkpoint is None:
-        from facedisentangle.model_zoo import default_checkpoint
-
-        checkpoint = default_checkpoint()
     convert_cache = {None: None, 'off': False}.get(args.convert_cache, args.convert_cache)
-    editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
-                                        precision=args.precision, low_memory=args.low_memory,
-                                        convert_cache=convert_cache, align=args.align)
+    editor, _ = open_face_editor(args, low_memory=args.low_memory,
+                                 convert_cache=convert_cache, align=args.align)
     editor.sketch_refiner = load_sketch_refiner(args)
     # every input of a batch (and its mix parts) stays remembered until its grid is written
     editor.reader.memo_size = max(editor.reader.memo_size, 4 * max(1, args.batch_size) + 16)

@@ -14,10 +14,7 @@ Exit code 2 with a one-line message when the source is missing or of the wrong k
 from __future__ import annotations
 
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
 
 
 def parse_args(argv=None):
@@ -27,6 +24,15 @@ def parse_args(argv=None):
     ap.add_argument('--out', required=True, help='the export file to write')
     ap.add_argument('--dtype', choices=['float32', 'bfloat16'],
                     help='store the weights in this dtype (default: as trained)')
+    ap.add_argument('--quantize', choices=['int8', 'int4'],
+                    help='store the weights of 2 or more dimensions quantised (weight-only, '
+                         'round to nearest): int8 one scale per output channel; int4 4-bit '
+                         'groups for the large weights, int8 for the others (docs/model_zoo.md)')
+    ap.add_argument('--group-size', type=int, default=64,
+                    help='--quantize int4: input weights per 4-bit scale (default 64)')
+    ap.add_argument('--int4-min-numel', type=int, default=16384,
+                    help='--quantize int4: weights of at least this many elements get 4 bits '
+                         '(default 16384), smaller ones 8')
     ap.add_argument('--networks', nargs='+',
                     help='keep only these networks (e.g. generators.eye1 fusion_generator)')
     return ap.parse_args(argv)
@@ -42,12 +48,15 @@ def main(argv=None) -> int:
     try:
         summary = export_inference_checkpoint(
             src, args.out, names=args.networks,
-            dtype=getattr(torch, args.dtype) if args.dtype else None)
+            dtype=getattr(torch, args.dtype) if args.dtype else None,
+            quantize=args.quantize, group=args.group_size, min_numel=args.int4_min_numel)
     except (FileNotFoundError, CheckpointKindError, ValueError) as e:
         print(f'export.py: error: {e}', file=sys.stderr)
         return 2
     print(f"wrote {summary['out']}: {len(summary['networks'])} networks, "
-          f"{summary['parameters'] / 1e6:.1f} M parameters, {summary['bytes'] / 1e6:.1f} MB "
+          f"{summary['parameters'] / 1e6:.1f} M parameters"
+          + (f" ({summary['quantized']} weights quantised)" if summary.get('quantized') else '')
+          + f", {summary['bytes'] / 1e6:.1f} MB "
           f"(from {summary['source']})")
     return 0
 

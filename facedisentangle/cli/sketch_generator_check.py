@@ -27,8 +27,6 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 
 def stroke_chamfer(a: np.ndarray, b: np.ndarray) -> float:
     """Symmetric mean distance (px) between the stroke pixels (< 128) of two uint8 sketches."""

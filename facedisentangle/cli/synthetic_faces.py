@@ -10,6 +10,7 @@ Sample i (0-based) is ``SyntheticFaces(size, seed)[i]``; the last ``val + test``
 the val then test split, the rest train. The file stores labels and the factors (seeds and
 vectors) and is finalised at the end. Rerunning the same command resumes an interrupted file
 (or does nothing for a complete one); a file written with other arguments is refused.
+The writer is :func:`facedisentangle.datasets.synthetic.writer.write_synthetic_faces`.
 See docs/synthetic_faces.md and docs/data_format.md.
 """
 from __future__ import annotations
@@ -21,31 +22,11 @@ import time
 
 import cv2
 
-from facedisentangle.datasets.h5_format import H5FaceWriter, read_h5_info
-from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
-from facedisentangle.structures.layout import ComponentLayout
-
-_faces: SyntheticFaces | None = None
-
-
-def _init_worker(size: int, seed: int, line_width: float | None) -> None:
-    global _faces
-    cv2.setNumThreads(1)
-    _faces = SyntheticFaces(size, seed, line_width=line_width)
-
-
-def _render(i: int) -> tuple[int, dict]:
-    return i, _faces[i]
-
-
-def split_of(i: int, num: int, val: int, test: int) -> str:
-    n_train = num - val - test
-    return 'train' if i < n_train else 'val' if i < n_train + val else 'test'
-
-
-def source_string(args) -> str:
-    return (f'facedisentangle synthetic faces: seed={args.seed} num={args.num} val={args.val} '
-            f'test={args.test} size={args.size} line_width={args.line_width}')
+from facedisentangle.datasets.h5_format import read_h5_info
+from facedisentangle.datasets.synthetic.writer import (
+    SyntheticFileMismatch,
+    write_synthetic_faces,
+)
 
 
 def parse_args(argv=None):
@@ -78,15 +59,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     args = parse_args(argv)
     cv2.setNumThreads(1)
     if args.preview or args.preview_layout:
@@ -100,59 +72,18 @@ def main(argv=None) -> int:
             return 1
         print(f'wrote {path} ({img.shape[1]}x{img.shape[0]})')
         return 0
-    faces = SyntheticFaces(args.size, args.seed, args.num, args.line_width)
-    source = source_string(args)
-    if os.path.exists(args.out):
-        info = read_h5_info(args.out)
-        if info['source'] != source:
-            print(f'error: {args.out} was written with other arguments:\n  {info["source"]}\n'
-                  f'this command would write:\n  {source}\nUse another --out or delete the file.',
-                  file=sys.stderr)
-            return 2
-        if info['complete'] and info['num_samples'] == args.num:
-            # checked read-only: a complete file may be open in a training run right now
-            print(f'{args.out} is complete ({info["num_samples"]} faces); nothing to do.')
-            return 0
-    factor_dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
-                       appearance=APPEARANCE_DIM)
     start = time.perf_counter()
-    with H5FaceWriter(args.out, args.size, layout=ComponentLayout(args.size), source=source,
-                      with_labels=True, factor_dims=factor_dims,
-                      chunk_flush=args.chunk) as writer:
-        done = writer.names_done()
-        todo = [i for i in range(args.num) if faces.name(i) not in done]
-        if not todo and writer.complete:
-            print(f'{args.out} is complete ({len(done)} faces); nothing to do.')
-            return 0
-        if done:
-            print(f'resuming {args.out}: {len(done)} faces already written, {len(todo)} to go')
-
-        def add(i: int, s: dict) -> None:
-            writer.append(s['photo'], s['sketch'], s['name'],
-                          split_of(i, args.num, args.val, args.test), label=s['label'],
-                          geometry_seed=s['geometry_seed'], appearance_seed=s['appearance_seed'],
-                          geometry=s['geometry'], appearance=s['appearance'])
-
-        columns = (TextColumn('[bold]synthetic faces'), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn())
-        with Progress(*columns) as progress:
-            task = progress.add_task('render', total=len(todo))
-            if args.workers == 1:
-                for i in todo:
-                    add(i, faces[i])
-                    progress.advance(task)
-            else:
-                import multiprocessing as mp
-                ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-                with ctx.Pool(args.workers, _init_worker,
-                              (args.size, args.seed, args.line_width)) as pool:
-                    for i, s in pool.imap(_render, todo, chunksize=8):
-                        add(i, s)
-                        progress.advance(task)
-        writer.finalize()
+    try:
+        written = write_synthetic_faces(args.out, args.num, args.size, args.seed, args.val,
+                                        args.test, args.workers, args.line_width, args.chunk)
+    except SyntheticFileMismatch as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    if written is None:
+        return 0
     elapsed = time.perf_counter() - start
     info = read_h5_info(args.out)
-    print(f'wrote {len(todo)} faces in {elapsed:.1f} s ({1000 * elapsed / max(len(todo), 1):.1f} '
+    print(f'wrote {written} faces in {elapsed:.1f} s ({1000 * elapsed / max(written, 1):.1f} '
           f'ms/face) -> {args.out}: {info["num_samples"]} faces {info["split_counts"]}, '
           f'{os.path.getsize(args.out) / 2 ** 20:.1f} MiB, complete={info["complete"]}')
     return 0

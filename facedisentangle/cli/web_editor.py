@@ -22,7 +22,6 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone
 # OpenMP threads that sleep while they wait: a busy machine (other processes on the same
 # cores) otherwise makes each update many times slower (docs/web_editor.md, "Speed")
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
@@ -94,24 +93,14 @@ def load_sketch_refiner(args, resolution: int):
 
 
 def build_app(args):
-    import torch
-
-    from facedisentangle.apis import FaceEditor
     from facedisentangle.web.server import create_app
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    checkpoint = args.checkpoint
-    if checkpoint is None:
-        from facedisentangle.model_zoo import default_checkpoint
+    from .open_editor import open_face_editor
 
-        checkpoint = default_checkpoint()
     # all resident by default: an interactive editor re-uses the same encoders on every
     # update (docs/benchmarks.md, "Web editor": 1.6 s per 512 px stroke with low memory on
     # against 1.0 s off, in one run)
-    editor = FaceEditor.from_checkpoint(checkpoint, device=args.device,
-                                        precision=args.precision,
-                                        low_memory=True if args.low_memory else False)
+    editor, checkpoint = open_face_editor(args, low_memory=True if args.low_memory else False)
     editor.sketch_refiner = load_sketch_refiner(args, editor.resolution)
     aligner = None
     if args.align:

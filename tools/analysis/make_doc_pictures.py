@@ -26,8 +26,6 @@ import sys
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 GEOMETRY_SEED, APPEARANCE_SEED = 900001, 910001
 
 

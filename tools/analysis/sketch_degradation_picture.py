@@ -16,8 +16,6 @@ import sys
 import cv2
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 OFF = dict(offset=0, shift=0, drop_prob=0, break_rate=0, width_range=1, wobble=0)
 ALONE = [('offset 2', dict(offset=2.0)), ('drop 0.3', dict(drop_prob=0.3)),
          ('break 6', dict(break_rate=6.0)), ('width 2', dict(width_range=2.0)),

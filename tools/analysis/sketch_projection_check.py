@@ -37,8 +37,6 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 DETAIL_LABELS = (3, 4, 5, 6, 7)          # brows, eye whites, irises, nose, lips
 
 

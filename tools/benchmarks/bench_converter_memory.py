@@ -32,7 +32,6 @@ import time
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 # the official image-to-sketch network (sketch_generator.pkl): pix2pixHD's global generator
 # with 3 input channels, ngf 32, 9 ResnetBlocks (docs/networks.md)
@@ -40,7 +39,6 @@ SKETCH_GENERATOR = dict(type='ImageToSketchGenerator', ngf=32, n_downsampling=4,
 
 RUN = '''
 import sys, time
-sys.path.insert(0, {repo!r})
 from facedisentangle.converters import official_weights as ow
 route = {route!r}
 if route != 'imports only':
@@ -90,7 +88,7 @@ def write_release(root: str, cfg: dict) -> int:
 
 
 def run(route: str, src: str, out: str, cfg: dict) -> dict:
-    code = RUN.format(repo=REPO, route=route, src=src, out=out, cfg=cfg)
+    code = RUN.format(route=route, src=src, out=out, cfg=cfg)
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env,
                           check=False)

@@ -23,8 +23,8 @@ every change), then **stroke** (a new pen stroke inside the mouth box of that sk
 mouth's E_sketch and G_syn and G_fuse run again, the stem only around the mouth box), then
 **eyes** (the eyes' appearance from the second photo: their E_app and G_syn, and G_fuse).
 Medians, and the medians of the per-round ratios to the full edit of the same round. The
-machine's name, its load and the bfloat16 / float32 convolution peaks (tools/benchmark.py's
-``conv_peak``) are printed with the numbers.
+machine's name, its load and the bfloat16 / float32 convolution peaks
+(``facedisentangle/cli/benchmark.py:conv_peak``) are printed with the numbers.
 """
 from __future__ import annotations
 
@@ -38,8 +38,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / 'tools'))
 BENCH_DIR = Path(os.environ.get('TMPDIR', '/tmp')) / 'facedisentangle-bench'
 RANDOM_128 = BENCH_DIR / 'random-synthetic-128.pth'
 DOC_BEGIN, DOC_END = '<!-- web-editor-benchmark:begin -->', '<!-- web-editor-benchmark:end -->'
@@ -69,7 +67,7 @@ def model_128() -> tuple[str, str]:
 
 
 def model_512() -> tuple[str, str]:
-    from benchmark import DEFAULT_EXPORT, ensure_export
+    from facedisentangle.cli.benchmark import DEFAULT_EXPORT, ensure_export
 
     ensure_export(DEFAULT_EXPORT, bf16=False)
     return str(DEFAULT_EXPORT), 'the official-size networks, random weights N(0, 0.02)'
@@ -277,7 +275,7 @@ def report(results: list[dict], meta: dict) -> list[str]:
         f"{meta['load_before']}, after {meta['load_after']} (other engineers' jobs share "
         'the 2 cores when it is above ~2: absolute times are noisy, same-run ratios are what '
         f"counts). Convolution peaks measured at the start: bfloat16 {meta['bf16_peak']:.0f}, "
-        f"float32 {meta['fp32_peak']:.0f} GFLOPS (tools/benchmark.py's `conv_peak`).",
+        f"float32 {meta['fp32_peak']:.0f} GFLOPS (`facedisentangle/cli/benchmark.py:conv_peak`).",
         '',
         '| size | model | precision, low memory | full, s | of which G_fuse, s | stroke, s | '
         'of which G_fuse, s | stroke x full | eyes, s | eyes x full | recomputed on a stroke '
@@ -330,7 +328,8 @@ def main(argv=None) -> int:
                                                      args.worker_low_memory)), flush=True)
         return 0
     import torch
-    from benchmark import conv_peak
+
+    from facedisentangle.cli.benchmark import conv_peak
 
     meta = dict(cpu=cpu_name(), cpus=os.cpu_count(), threads=args.threads, runs=args.runs,
                 low_memory=args.low_memory,

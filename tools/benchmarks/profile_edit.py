@@ -37,9 +37,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from facedisentangle.cli import benchmark as bench  # export, inputs, conv peaks
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tools'))
-import benchmark as bench  # noqa: E402  (tools/benchmark.py: export, inputs, conv peaks)
 
 NETWORK_SCOPES = {  # model method -> network group
     'encode_geometry': 'geometry encoders',

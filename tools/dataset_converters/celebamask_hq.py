@@ -10,12 +10,9 @@ itself); the masks are not used. The 1024 photos are aligned already (no ``--ali
 are area-resized to ``--size``, sketched, split by name and seed, and named by their number
 (``0``). Resumable: rerun the same command after an interruption. See docs/prepare_data.md.
 """
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from prepare_data import main  # noqa: E402  (tools/prepare_data.py)
+from facedisentangle.cli.prepare_data import main
 
 if __name__ == '__main__':
     sys.exit(main(layout='celebamask-hq'))

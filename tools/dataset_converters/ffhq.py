@@ -8,12 +8,9 @@ The photos are FFHQ-aligned already (no ``--align``); they are area-resized to `
 sketched, split by name and seed, and named by their number (``00000``). Resumable: rerun the
 same command after an interruption. See docs/prepare_data.md.
 """
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from prepare_data import main  # noqa: E402  (tools/prepare_data.py)
+from facedisentangle.cli.prepare_data import main
 
 if __name__ == '__main__':
     sys.exit(main(layout='ffhq'))
