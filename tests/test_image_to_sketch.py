@@ -28,7 +28,7 @@ def tiny_options(data_file: str, max_iters: int, interval: int) -> list[str]:
         'model.sketch_discriminator.n_layers=2',
         f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
         f'default_hooks.checkpoint.interval={interval}', 'default_hooks.logger.interval=1',
-        f'custom_hooks.0.interval={interval}',
+        f'custom_hooks.FaceVisualizationHook.interval={interval}',
         f'param_scheduler.0.begin={max_iters // 2}', f'param_scheduler.0.end={max_iters}',
     ]
 

@@ -14,7 +14,8 @@ common = {{
     'test_dataloader.dataset.ann_file': D, 'train_dataloader.batch_size': 4,
     'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
     'val_dataloader.batch_size': 4, 'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
-    'default_hooks.checkpoint.interval': 2, 'custom_hooks.0.interval': 2,
+    'default_hooks.checkpoint.interval': 2,
+    'custom_hooks.FaceVisualizationHook.interval': 2,
     'param_scheduler.0.begin': 1, 'param_scheduler.0.end': 2,
     'default_hooks.logger.interval': 1, 'model.sketch_encoder.ngf': 4,
 }}

@@ -9,7 +9,6 @@ VGG19 perceptual terms of stages 3 and 4 with a randomly initialised VGG19
 test_losses.py).
 """
 import json
-import sys
 
 import cv2
 from conftest import REPO, run_tool
@@ -32,11 +31,8 @@ def _photo_folder(root, num=6):
 
 
 def _prepare(photos, out):
-    sys.path.insert(0, str(REPO / 'tools'))
-    try:
-        from prepare_data import main as prepare_data
-    finally:
-        sys.path.pop(0)
+    from facedisentangle.cli.prepare_data import main as prepare_data
+
     assert prepare_data([str(photos), '--out', str(out), '--size', str(SIZE), '--min-size',
                          '64', '--workers', '0', '--no-progress']) == 0
 
@@ -46,7 +42,8 @@ def _reduced(stage_cfg: Config, data: str) -> dict:
     opts = {'model.layout.resolution': SIZE, 'train_cfg.max_iters': 2,
             'train_cfg.val_interval': 2, 'param_scheduler.0.begin': 1,
             'param_scheduler.0.end': 2, 'default_hooks.checkpoint.interval': 2,
-            'default_hooks.logger.interval': 1, 'custom_hooks.0.interval': 2,
+            'default_hooks.logger.interval': 1,
+            'custom_hooks.FaceVisualizationHook.interval': 2,
             'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False}
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts.update({f'{loader}.batch_size': 2, f'{loader}.dataset.ann_file': data,

@@ -1,6 +1,5 @@
 """tools/test.py: swap and sketch modes on tiny trained stage-3/4 checkpoints, the swap table
 beside the baselines, JSON with the pair list, grids, --random-backbones, one-line errors."""
-import importlib.util
 import json
 import re
 
@@ -24,7 +23,8 @@ def common_options(data: str) -> list[str]:
             'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
             'val_dataloader.batch_size=4', 'test_dataloader.batch_size=4',
             'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-            'default_hooks.checkpoint.interval=2', 'custom_hooks.0.interval=2',
+            'default_hooks.checkpoint.interval=2',
+            'custom_hooks.FaceVisualizationHook.interval=2',
             'param_scheduler.0.begin=1', 'param_scheduler.0.end=2',
             'model.sketch_encoder.ngf=4', 'model.image_encoder.ngf=4', 'model.generator.ngf=4']
 
@@ -37,7 +37,7 @@ def trained(tiny_synthetic_h5, tmp_path_factory):
     opts = common_options(tiny_synthetic_h5)
     run_tool(['tools/train.py', str(CONFIGS / STAGE3), '--work-dir', str(root / 's3'),
               '--cfg-options', *opts, 'model.discriminator.ndf=4', 'model.stage2_checkpoint=None',
-              'custom_hooks.1.begin_iter=0'])
+              'custom_hooks.EMAHook.begin_iter=0'])
     ckpt3 = root / 's3' / 'iter_2.pth'
     run_tool(['tools/train.py', str(CONFIGS / STAGE4), '--work-dir', str(root / 's4'),
               '--cfg-options', *opts, 'model.sketch_decoder.ngf=4',
@@ -51,10 +51,9 @@ def trained(tiny_synthetic_h5, tmp_path_factory):
 
 
 def tool_main(argv) -> int:
-    spec = importlib.util.spec_from_file_location('fd_tools_test', REPO / 'tools' / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(module.parse_args([str(a) for a in argv]))
+    from facedisentangle.cli.test import main
+
+    return main([str(a) for a in argv])
 
 
 def expected_pairs(data: str):

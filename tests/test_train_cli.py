@@ -3,9 +3,6 @@ anything runs (with the closest key), a missing config or an empty split is one 
 code 2, and MMEngine's listings go to the log file unless --verbose."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 from conftest import REPO, run_tool
 from mmengine.config import Config
@@ -32,7 +29,8 @@ def tiny_options(data: str, iters: int = 1) -> list[str]:
             'val_dataloader.batch_size=4', 'model.sketch_encoder.ngf=4',
             'model.sketch_decoder.ngf=4', f'train_cfg.max_iters={iters}',
             f'train_cfg.val_interval={iters}', f'default_hooks.checkpoint.interval={iters}',
-            'default_hooks.logger.interval=1', f'custom_hooks.0.interval={iters}',
+            'default_hooks.logger.interval=1',
+            f'custom_hooks.FaceVisualizationHook.interval={iters}',
             'param_scheduler.0.begin=0', f'param_scheduler.0.end={iters}']
 
 
@@ -59,6 +57,32 @@ def test_unknown_keys_name_the_closest_one(stage1, key, closest):
 ])
 def test_legitimate_keys_pass(stage1, key):
     assert check_key(stage1, key) is None
+
+
+def test_list_entries_are_addressed_by_their_type(stage1):
+    from facedisentangle.utils.cfg_options import merge_cfg_options, resolve_typed_keys
+
+    key = 'custom_hooks.FaceVisualizationHook.interval'
+    assert [h['type'] for h in stage1['custom_hooks']][0] == 'FaceVisualizationHook'
+    assert resolve_typed_keys(stage1, {key: 7, 'train_cfg.max_iters': 3}) == {
+        'custom_hooks.0.interval': 7, 'train_cfg.max_iters': 3}
+    assert check_key(stage1, key) is None
+    assert check_key(stage1, 'custom_hooks.ValidateAtStartHook') is None
+    msg = check_key(stage1, 'custom_hooks.FaceVisualisationHook.interval')
+    assert "'custom_hooks' has no entry of type 'FaceVisualisationHook'" in msg, msg
+    assert 'FaceVisualizationHook, ValidateAtStartHook' in msg
+    assert "closest valid key: 'custom_hooks.0.interval'" in check_key(
+        stage1, 'custom_hooks.FaceVisualizationHook.intervall')
+    # the name finds the hook wherever it sits; the other entries are left alone
+    cfg = Config.fromfile(STAGE1)
+    cfg.custom_hooks = [dict(type='EMAHook'), *cfg.custom_hooks]
+    merge_cfg_options(cfg, {key: 7, 'custom_hooks.0.momentum': 0.5})
+    assert cfg.custom_hooks[1].interval == 7 and cfg.custom_hooks[0].momentum == 0.5
+    assert cfg.custom_hooks[1].max_samples == 4 and 'interval' not in cfg.custom_hooks[0]
+    cfg.custom_hooks.append(dict(type='EMAHook'))
+    with pytest.raises(UnknownConfigKeyError, match="'custom_hooks' has 2 entries of type "
+                                                    "'EMAHook': address it by index"):
+        merge_cfg_options(cfg, {'custom_hooks.EMAHook.momentum': 0.1})
 
 
 def test_pipeline_keys_are_checked_against_the_pipeline_and_every_stage():
@@ -121,10 +145,9 @@ def test_verbose_prints_the_listings(tiny_synthetic_h5, tmp_path):
 
 
 def train_main(argv: list[str]) -> int:
-    spec = importlib.util.spec_from_file_location('tool_train', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(module.parse_args(argv))
+    from facedisentangle.cli.train import main
+
+    return main(argv)
 
 
 def test_missing_configs_are_one_line_with_exit_code_2(tmp_path, capsys, monkeypatch):
@@ -147,11 +170,8 @@ def test_missing_configs_are_one_line_with_exit_code_2(tmp_path, capsys, monkeyp
 def test_data_errors_are_one_line_with_exit_code_2(tmp_path, case):
     data = tmp_path / 'noval.h5'
     if case == 'empty_split':
-        sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
-        try:
-            from synthetic_faces import main as make_faces
-        finally:
-            sys.path.pop(0)
+        from facedisentangle.cli.synthetic_faces import main as make_faces
+
         assert make_faces(['--num', '8', '--size', '128', '--val', '0', '--test', '2',
                            '--workers', '1', '--out', str(data)]) == 0
         name = "split 'val' has no samples"

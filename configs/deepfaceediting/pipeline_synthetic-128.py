@@ -13,7 +13,8 @@ def _schedule(iters, val, batch):
     return {
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': val,
         'param_scheduler.0.begin': iters // 2, 'param_scheduler.0.end': iters,
-        'default_hooks.checkpoint.interval': val, 'custom_hooks.0.interval': val,
+        'default_hooks.checkpoint.interval': val,
+        'custom_hooks.FaceVisualizationHook.interval': val,
         'train_dataloader.batch_size': batch,
     }
 

@@ -39,6 +39,7 @@ from facedisentangle.engine.hooks.pipeline_progress_hook import (
     format_seconds,
     overall_eta,
 )
+from facedisentangle.utils.cfg_options import merge_cfg_options
 
 DONE_FILE = 'stage_done.json'
 
@@ -51,7 +52,7 @@ def stage_config(pipeline_cfg: Config, stage: dict) -> Config:
     cfg = Config.fromfile(path)
     # deep copies: MMEngine's merge pops `_delete_` out of the dicts it merges, which would
     # leave a stage's override without it the next time the stage config is built
-    cfg.merge_from_dict(copy.deepcopy(dict(stage.get('cfg_options', {}))))
+    merge_cfg_options(cfg, copy.deepcopy(dict(stage.get('cfg_options', {}))))
     return cfg
 
 
@@ -63,8 +64,8 @@ def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
             raise KeyError(f"pipeline stage {stage['name']!r}: init {key!r} comes from stage "
                            f'{source!r}, which is not an earlier stage ({list(results)})')
         cfg.merge_from_dict({key: results[source]})
-    if args.cfg_options:  # command-line overrides apply to every stage
-        cfg.merge_from_dict(copy.deepcopy(args.cfg_options))
+    # command-line overrides apply to every stage
+    merge_cfg_options(cfg, copy.deepcopy(args.cfg_options))
     cfg.launcher = args.launcher
     cfg.work_dir = osp.join(work_dir, stage['name'])
     if cfg.get('visualizer') is not None:

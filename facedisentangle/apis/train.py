@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 
 # build_runner and set_amp live in facedisentangle.engine (re-exported: apis.test imports them)
 from facedisentangle.engine import build_runner, set_amp  # noqa: F401
+from facedisentangle.utils.cfg_options import merge_cfg_options
 
 
 def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
@@ -64,8 +65,7 @@ def load_config(args, check_keys: bool = False) -> Config:
     if check_keys:
         check_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -100,9 +100,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(args) -> int:
-    from facedisentangle.utils.messages import one_line
     from facedisentangle.models.editors.base import NonFiniteLossError
     from facedisentangle.utils import register_all_modules
+    from facedisentangle.utils.messages import one_line
 
     register_all_modules(init_default_scope=False)
     try:

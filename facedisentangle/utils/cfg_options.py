@@ -19,6 +19,13 @@ a dict, and neither holds that key nor can take it:
 
 A refused key is named with the closest valid key (``difflib``). Adding keys on purpose is what
 ``tools/train.py --allow-new-keys`` is for.
+
+A list of typed dicts (``custom_hooks``, ``param_scheduler``) is addressed by an element's
+``type`` as well as by its index: ``custom_hooks.FaceVisualizationHook.interval=100`` sets the
+``interval`` of the one ``custom_hooks`` entry whose ``type`` is ``FaceVisualizationHook``,
+wherever it sits in the list (:func:`merge_cfg_options` turns the name into its index before
+MMEngine merges; a name no entry, or more than one entry, has is refused, naming the types the
+list holds).
 """
 from __future__ import annotations
 
@@ -152,6 +159,50 @@ def allowed_keys(node: Mapping, path: tuple) -> tuple[set[str], bool]:
     return set(), False
 
 
+def typed_list_index(items: Sequence, name: str, where: str) -> int:
+    """The index of the one dict of ``items`` whose ``type`` is ``name``
+    (:class:`UnknownConfigKeyError` naming the list's types when none or several are)."""
+    found = [i for i, item in enumerate(items) if isinstance(item, Mapping)
+             and item.get('type') == name]
+    if len(found) == 1:
+        return found[0]
+    types = [str(item.get('type')) for item in items if isinstance(item, Mapping)]
+    what = f'no entry of type {name!r}' if not found else f'{len(found)} entries of type {name!r}'
+    raise UnknownConfigKeyError(f"'{where}' has {what}: address it by index (its types: "
+                                f"{', '.join(types) or 'none'})")
+
+
+def resolve_typed_keys(cfg: Mapping, options: Mapping) -> dict:
+    """``options`` with every key segment that names an element of a list by its ``type``
+    (``custom_hooks.FaceVisualizationHook.interval``) replaced by that element's index
+    (``custom_hooks.0.interval``); other keys unchanged."""
+    root = cfg if isinstance(cfg, Mapping) else cfg.to_dict()  # an mmengine Config
+    out = {}
+    for key, value in options.items():
+        parts = str(key).split('.')
+        node = root
+        for i, part in enumerate(parts):
+            if isinstance(node, (list, tuple)):
+                if not part.isdigit():
+                    parts[i] = part = str(typed_list_index(node, part, _join(parts[:i])))
+                if int(part) >= len(node):
+                    break
+                node = node[int(part)]
+            elif isinstance(node, Mapping) and part in node:
+                node = node[part]
+            else:
+                break
+        out[_join(parts)] = value
+    return out
+
+
+def merge_cfg_options(cfg, options: Mapping | None) -> None:
+    """``cfg.merge_from_dict(options)`` (MMEngine: dotted keys, list indices) with the list
+    elements named by their ``type`` resolved first (:func:`resolve_typed_keys`)."""
+    if options:
+        cfg.merge_from_dict(resolve_typed_keys(cfg, options))
+
+
 def _join(parts: Sequence[str]) -> str:
     return '.'.join(str(p) for p in parts)
 
@@ -176,7 +227,12 @@ def check_key(cfg: Mapping, key: str) -> str | None:
     node, path = cfg, ()
     for i, part in enumerate(parts):
         if isinstance(node, (list, tuple)):
-            if not part.isdigit() or int(part) >= len(node):
+            if not part.isdigit():  # an element named by its type
+                try:
+                    part = str(typed_list_index(node, part, _join(path)))
+                except UnknownConfigKeyError as e:
+                    return f"unknown key '{key}' ({e})"
+            if int(part) >= len(node):
                 return None  # MMEngine's own list-index rules apply
             node, path = node[int(part)], path + (part,)
             continue
