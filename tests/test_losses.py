@@ -253,17 +253,19 @@ def test_vgg19_layer_names_match_pix2pixhd_slices():
 
 def test_perceptual_missing_weights_file(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    loss = PerceptualLoss()  # built without the file: it is read on first use
+    x = torch.zeros(1, 3, 8, 8)
     with pytest.raises(FileNotFoundError, match='vgg19-dcbb9e9d.pth'):
-        PerceptualLoss()
+        loss(x, x)
     with pytest.raises(FileNotFoundError, match='vgg19-dcbb9e9d.pth'):
-        PerceptualLoss(pretrained_path=str(tmp_path / 'nowhere'))
+        PerceptualLoss(pretrained_path=str(tmp_path / 'nowhere')).init_weights()
 
 
 def test_perceptual_bad_weights_file(tmp_path):
     bad = tmp_path / VGG_FILE
     torch.save({'foo': torch.zeros(1)}, bad)
     with pytest.raises(ValueError, match=r'VGG19 state dict.*features\.0\.weight'):
-        PerceptualLoss(pretrained_path=str(bad))
+        PerceptualLoss(pretrained_path=str(bad)).init_weights()
 
 
 def test_perceptual_loads_file_values_and_layer_selection(vgg_file):

@@ -1,12 +1,11 @@
-"""tools/merge_components.py: per-component networks of one run put into another's checkpoint."""
-import sys
-from pathlib import Path
-
+"""merge_components (facedisentangle.apis.merge_components, tools/merge_components.py):
+per-component networks of one run put into another's checkpoint."""
 import pytest
 import torch
+from conftest import run_tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools'))
-from merge_components import component_of, main, merge  # noqa: E402
+from facedisentangle.apis.merge_components import merge
+from facedisentangle.structures import component_of, is_discriminator, unwrap_key
 
 
 def fake_checkpoint(path, components, value, shape=(2, 3)):
@@ -26,6 +25,17 @@ def test_component_of():
     assert component_of('module.discriminators.bg.x.weight') == 'bg'
     assert component_of('fusion_generator.model.1.weight') is None
     assert component_of('steps') is None
+
+
+def test_one_unwrapping_of_wrapper_keys():
+    # EMAHook's ema_state_dict wraps everything, separate DDP wraps a sub-network
+    assert unwrap_key('module.generators.eye1.w') == 'generators.eye1.w'
+    assert unwrap_key('generators.module.eye1.w', ['generators']) == 'generators.eye1.w'
+    assert unwrap_key('generators.module.eye1.w') == 'generators.module.eye1.w'
+    assert unwrap_key('generators.eye1.w', ['generators', '']) == 'generators.eye1.w'
+    assert is_discriminator('fusion_discriminator.model.0.weight')
+    assert is_discriminator('module.discriminators.eye1.x')
+    assert not is_discriminator('generators.eye1.x')
 
 
 def test_merge_takes_the_parts_components_and_keeps_the_rest(tmp_path):
@@ -53,7 +63,7 @@ def test_merge_takes_the_parts_components_and_keeps_the_rest(tmp_path):
     assert float(sd['generators.eye2.model.0.weight'][0, 0]) == 2.0
 
 
-def test_merge_refuses_what_does_not_fit(tmp_path, capsys):
+def test_merge_refuses_what_does_not_fit(tmp_path):
     base = fake_checkpoint(tmp_path / 'base.pth', ['bg', 'eye1'], 1.0)
     other = fake_checkpoint(tmp_path / 'other.pth', ['eye1'], 2.0, shape=(4, 3))
     with pytest.raises(ValueError, match=r'wrong shapes.*generators\.eye1'):
@@ -63,6 +73,11 @@ def test_merge_refuses_what_does_not_fit(tmp_path, capsys):
         merge(base, nose, str(tmp_path / 'x.pth'))
     with pytest.raises(ValueError, match=r"nose\.pth has no networks of \['mouth'\]"):
         merge(base, nose, str(tmp_path / 'x.pth'), ['mouth'])
-    assert main([base, str(tmp_path / 'missing.pth'), '--out', str(tmp_path / 'x.pth')]) == 2
-    assert 'missing.pth' in capsys.readouterr().err
+    # the command line: one error line, exit status 2, nothing written; then a merge
+    proc = run_tool(['tools/merge_components.py', base, str(tmp_path / 'missing.pth'),
+                     '--out', str(tmp_path / 'x.pth')], check=False)
+    assert proc.returncode == 2 and 'missing.pth' in proc.stderr
     assert not (tmp_path / 'x.pth').exists()
+    part = fake_checkpoint(tmp_path / 'part.pth', ['eye1'], 2.0)
+    proc = run_tool(['tools/merge_components.py', base, part, '--out', str(tmp_path / 'x.pth')])
+    assert 'eye1 from' in proc.stdout and (tmp_path / 'x.pth').exists()

@@ -287,7 +287,20 @@ def _stage2_checkpoint(tmp_path, ema_like=False):
 
 def test_stage2_checkpoint_is_loaded_and_frozen(tmp_path):
     stage2, path = _stage2_checkpoint(tmp_path)
+    # building reads no file: E_I and E_s are frozen now, loaded by init_weights (the Runner
+    # calls it before training)
+    missing = build(stage2_checkpoint=str(tmp_path / 'not-there.pth'), loss_vgg=None,
+                    loss_cycle_vgg=None)
+    assert not any(p.requires_grad for p in missing.image_encoders.parameters())
+    with pytest.raises(FileNotFoundError, match='not-there.pth'):
+        missing.init_weights()
     model = build(stage2_checkpoint=path, loss_vgg=None, loss_cycle_vgg=None)
+    assert model.earlier_stages == {
+        'stage2_checkpoint': (path, ('image_encoders', 'sketch_encoders'))}
+    before = model.image_encoders.state_dict()
+    assert any(not torch.equal(v, stage2.image_encoders.state_dict()[k])
+               for k, v in before.items())
+    model.init_weights()
     for prefix in ('image_encoders', 'sketch_encoders'):
         ours, theirs = getattr(model, prefix).state_dict(), getattr(stage2, prefix).state_dict()
         assert ours.keys() == theirs.keys()

@@ -1,46 +1,14 @@
 """Sample edits written at the end of a training pipeline (a first look at the model)."""
 from __future__ import annotations
 
-import logging
 import os
 import os.path as osp
 
 import numpy as np
 import torch
-from mmengine import DefaultScope
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
-from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
-
-
-def load_stage4_model(cfg: Config, checkpoint: str, device: str = 'cpu'):
-    """The stage-4 ``GlobalFusion`` model with every network from one stage-4 checkpoint."""
-    from facedisentangle.engine.checkpoint import safe_load_checkpoint
-    from facedisentangle.registry import MODELS
-
-    model_cfg = cfg.model.copy()
-    if model_cfg.get('type') != 'GlobalFusion':
-        raise ValueError(f'{cfg.filename}: expected a GlobalFusion (stage 4) config, got '
-                         f"{model_cfg.get('type')!r}")
-    model_cfg.update(stage3_checkpoint=None, sketch_decoder_checkpoint=None, loss_vgg=None,
-                     loss_rec=dict(type='ReconstructionLoss'))
-    # every network comes from `checkpoint` below: silence the models' "no stage3_checkpoint,
-    # ... random and frozen" warnings, which would be wrong here
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with DefaultScope.overwrite_default_scope('facedisentangle'):
-            model = MODELS.build(model_cfg)
-    finally:
-        logger.setLevel(level)
-    state = safe_load_checkpoint(checkpoint)['state_dict']
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.startswith('fusion_discriminator.')]
-    if missing:
-        raise KeyError(f'{checkpoint}: not a complete stage-4 checkpoint, missing {missing[:5]}')
-    return model.to(device).eval()
+from facedisentangle.visualization import to_uint8_grid, uint8_to_float
 
 
 @torch.no_grad()
@@ -56,14 +24,19 @@ def write_sample_edits(cfg: Config, checkpoint: str, out_dir: str, num: int = 8,
 
     from facedisentangle.datasets.face_h5_dataset import FaceH5Dataset
 
-    model = load_stage4_model(cfg, checkpoint)
+    from .init_model import init_model
+
+    if cfg.model.get('type') != 'GlobalFusion':
+        raise ValueError(f'{cfg.filename}: expected a GlobalFusion (stage 4) config, got '
+                         f"{cfg.model.get('type')!r}")
+    model = init_model(cfg, checkpoint)
     ds_cfg = cfg.test_dataloader.dataset
     ds = FaceH5Dataset(ds_cfg.ann_file, split=split, resolution=model.layout.resolution)
     samples = [ds[i] for i in range(min(num, len(ds)))]
     if len(samples) < 2:
         raise ValueError(f'{ds_cfg.ann_file}: split {split!r} needs at least 2 faces')
-    photo = torch.stack([s['photo'] for s in samples]).float() / 127.5 - 1
-    sketch = torch.stack([s['sketch'] for s in samples]).float() / 127.5 - 1
+    photo = uint8_to_float(torch.stack([s['photo'] for s in samples]))
+    sketch = uint8_to_float(torch.stack([s['sketch'] for s in samples]))
     app = photo.roll(1, dims=0)
     columns = [photo, app, model.swap(photo, app), sketch,
                model.swap(sketch, app, geometry_from='sketch')]
@@ -73,7 +46,7 @@ def write_sample_edits(cfg: Config, checkpoint: str, out_dir: str, num: int = 8,
         truth = [render_swap_truth(samples[k]['geometry_seed'], samples[k - 1]['appearance_seed'],
                                    model.layout.resolution)['photo']
                  for k in range(len(samples))]
-        columns.append(torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2).float() / 127.5 - 1)
+        columns.append(uint8_to_float(torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2)))
     grid = to_uint8_grid(columns, max_samples=len(samples))
     os.makedirs(out_dir, exist_ok=True)
     path = osp.join(out_dir, 'sample_swaps.png')

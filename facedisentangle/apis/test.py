@@ -33,10 +33,6 @@ from mmengine.dist import is_main_process
 MODES = ('reconstruction', 'swap', 'sketch')
 # the model's output scored in each pair mode (see the models' ``predict_swap``)
 MODE_OUTPUT = {'swap': 'swap', 'sketch': 'sketch_swap'}
-PAIR_MODELS = ('LocalDisentanglement', 'GlobalFusion')
-# model arguments naming earlier stages' checkpoints: the tested checkpoint holds those networks
-PREVIOUS_STAGE_KEYS = ('stage1_checkpoint', 'stage2_checkpoint', 'stage3_checkpoint',
-                       'sketch_decoder_checkpoint')
 INCEPTION_METRICS = ('FID', 'KID')
 NOT_COMPARABLE_MARK = '*'
 
@@ -69,31 +65,9 @@ def one_line(error: BaseException) -> str:
 
 
 # ---------------------------------------------------------------------------- the model
-def prepare_model_cfg(cfg: Config, checkpoint: str) -> list[str]:
-    """Make the stage's model buildable from the tested checkpoint alone.
-
-    Earlier stages' checkpoint paths are pointed at ``checkpoint`` (a later stage's checkpoint
-    holds every network it loaded from them, so nothing else needs to exist on this machine),
-    and perceptual losses are switched off (evaluation does not use the training losses, and
-    they would need the VGG19 file). Returns notes on what changed.
-    """
-    model = cfg.model
-    notes = []
-    for key in PREVIOUS_STAGE_KEYS:
-        if model.get(key) is not None:
-            model[key] = checkpoint
-            notes.append(f'model.{key} -> the tested checkpoint')
-    dropped = [k for k, v in model.items() if k.startswith('loss_') and isinstance(v, dict)
-               and v.get('type') == 'PerceptualLoss']
-    for k in dropped:
-        model[k] = None
-    if dropped and model.get('type') in PAIR_MODELS and model.get('loss_rec') is None:
-        model['loss_rec'] = dict(type='ReconstructionLoss')  # a model needs a generator loss
-    if dropped:
-        notes.append(f'training losses {dropped} off (not used to evaluate)')
-    return notes
-
-
+# The config's model is built as it is: building reads no file (earlier stages' checkpoints and
+# the VGG19 are read by init_weights, which only training calls), and the tested checkpoint
+# holds every network the model tests with (checked by check_checkpoint_covers).
 def checkpoint_state_keys(path: str) -> set[str]:
     """The ``state_dict`` keys of a checkpoint (memory-mapped, weights-only)."""
     import torch
@@ -119,19 +93,10 @@ def check_checkpoint_covers(model, keys: set[str], checkpoint: str, config: str)
     Runner loads non-strictly and would leave missing networks random)."""
     from mmengine.model import is_model_wrapper
 
+    from .init_model import missing_weights
+
+    missing = missing_weights(model, keys)
     model = model.module if is_model_wrapper(model) else model
-    # distributed runs may wrap sub-networks (separate_ddp): compare without '.module.'
-    wrapped = [name for name, child in model.named_children() if is_model_wrapper(child)]
-
-    def plain(key: str) -> str:
-        for name in wrapped:
-            if key.startswith(f'{name}.module.'):
-                return name + key[len(name) + len('.module'):]
-        return key
-
-    keys = {plain(k) for k in keys}
-    missing = sorted(plain(k) for k in model.state_dict()
-                     if plain(k) not in keys and 'discriminator' not in k.split('.')[0])
     if missing:
         nets = sorted({'.'.join(k.split('.')[:2]) for k in missing})
         raise TestToolError(f'checkpoint {checkpoint!r} lacks {len(missing)} weights of the '
@@ -200,7 +165,7 @@ def pair_evaluator(model_type: str, components, mode: str, has_truth: bool, lpip
 def apply_mode(cfg: Config, args) -> dict:
     """Rewrite ``cfg``'s test data and metrics for ``args.mode``; returns what the JSON
     records about it (``has_truth``, notes)."""
-    from facedisentangle.registry import DATASETS
+    from facedisentangle.registry import DATASETS, MODELS
 
     model_type = cfg.model.get('type')
     info: dict = dict(notes=[])
@@ -227,9 +192,11 @@ def apply_mode(cfg: Config, args) -> dict:
                 for t in INCEPTION_METRICS]
         return info
 
-    if model_type not in PAIR_MODELS:
+    swap_models = [name for name, cls in MODELS.module_dict.items()
+                   if getattr(cls, 'supports_swap', False)]
+    if model_type not in swap_models:
         raise TestToolError(f'--mode {args.mode} scores geometry/appearance swaps, which stages '
-                            f'3 and 4 ({", ".join(PAIR_MODELS)}) make; {args.config} is a '
+                            f'3 and 4 ({", ".join(swap_models)}) make; {args.config} is a '
                             f'{model_type}: use --mode reconstruction')
     if lpips is not None and model_type == 'LocalDisentanglement':
         from facedisentangle.evaluation.networks import LPIPS_MIN_SIZE
@@ -409,9 +376,8 @@ def build_test_cfg(args) -> tuple[Config, dict]:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    notes = prepare_model_cfg(cfg, args.checkpoint)
     info = apply_mode(cfg, args)
-    info['notes'] = notes + info['notes'] + apply_backbone_options(cfg, args)
+    info['notes'] = info['notes'] + apply_backbone_options(cfg, args)
     check_metrics(cfg)
     return cfg, info
 

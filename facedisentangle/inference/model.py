@@ -133,9 +133,9 @@ class DeepFaceEditingInference(nn.Module):
                 continue
             entry = self.spec.networks[names[0]]
             wf = self._files.setdefault(entry.file, WeightFile(entry.file))
-            weights = [wf.state[k] for k in wf.keys(entry.key_prefix)]
+            keys = wf.keys(entry.key_prefix)
             form = self.forms[PER_COMPONENT[prefix]]
-            return bool(weights) and wf.mapped and all(form.matches(t) for t in weights)
+            return bool(keys) and wf.mapped and all(wf.stored_as(k, form) for k in keys)
         return False
 
     @classmethod
@@ -313,7 +313,7 @@ class DeepFaceEditingInference(nn.Module):
         bfloat16 maps); cast to the generator's dtype otherwise.
         """
         gen = self.network(f'generators.{comp}')
-        head = gen.enc_style.model[-1]
+        head = gen.enc_style.adain_head
         params = F.linear(vector.float(), head.weight.float().flatten(1), head.bias.float())
         form = self.forms['generator']
         return params if form.channels_last else params.to(form.dtype)

@@ -19,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from facedisentangle.structures.networks import PER_COMPONENT_NETWORKS, TRAINING_ONLY_NETWORKS
+
 EXPORT_FORMAT = 'facedisentangle-inference'
 EXPORT_VERSION = 1
+EXPORT_VERSION_QUANTIZED = 2  # version 1 + weights under 'quantized' (inference/quantize.py)
 
-PER_COMPONENT = {'sketch_encoders': 'sketch_encoder', 'sketch_decoders': 'sketch_decoder',
-                 'image_encoders': 'image_encoder', 'generators': 'generator'}
+# the per-component networks inference uses, {key prefix: config key} (structures.networks)
+PER_COMPONENT = {prefix: key for prefix, key in PER_COMPONENT_NETWORKS.items()
+                 if prefix not in TRAINING_ONLY_NETWORKS}
 SINGLE = {'fusion_generator': 'fusion_generator', 'image_to_sketch': 'image_to_sketch'}
 PREFIXES = (*PER_COMPONENT, *SINGLE)
 

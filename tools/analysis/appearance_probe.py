@@ -40,9 +40,6 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
-
 COLOUR_GROUPS = ('skin', 'hair', 'brow', 'iris', 'lip', 'sclera', 'bg', 'bg2')
 
 
@@ -76,14 +73,6 @@ def parse_args(argv=None):
     if args.supervised_steps < 0:
         p.error('--supervised-steps must be >= 0')
     return args
-
-
-def _load_swap_check():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('swap_check', osp.join(HERE, 'swap_check.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def appearance_colours(seeds) -> tuple[np.ndarray, list[str]]:
@@ -206,7 +195,11 @@ def _record(r2: dict, key: str, names: list[str], scores: np.ndarray) -> None:
 
 
 def run(args) -> dict:
-    cfg, model = _load_swap_check().load_config_and_model(args, 'appearance_probe')
+    from facedisentangle.apis.swap_check import load_stage3_model
+
+    torch.set_num_threads(args.threads)
+    cfg, model = load_stage3_model(args.config, args.checkpoint, cfg_options=args.cfg_options,
+                                   tool='appearance_probe')
     data = args.data or cfg.test_dataloader.dataset.ann_file
     res = model.layout.resolution
     fit_photos, fit_seeds, fit_labels = faces(data, args.fit_split, res, args.max_fit)

@@ -77,11 +77,22 @@ class AppearanceEncoder(WeightInitMixin, nn.Module):
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
 
+    @property
+    def trunk(self) -> nn.Sequential:
+        """Image -> pooled appearance vector: every layer but the AdaIN head."""
+        return self.model[:-1]
+
+    @property
+    def adain_head(self) -> nn.Conv2d:
+        """The 1x1 convolution mapping the appearance vector to the AdaIN parameters
+        (``p = W a + beta``; key ``model.<last>``)."""
+        return self.model[-1]
+
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, style_dim)`` appearance vector (after pooling)."""
         check_feature_map(image, self.input_nc, min_size=self.min_size,
                           who=type(self).__name__)
-        return self.model[:-1](image).flatten(1)
+        return self.trunk(image).flatten(1)
 
     def adain_params(self, vector: torch.Tensor) -> torch.Tensor:
         """``(B, style_dim) -> (B, num_adain_params)``; works on interpolated vectors too."""
@@ -90,7 +101,7 @@ class AppearanceEncoder(WeightInitMixin, nn.Module):
         if vector.dim() != 2 or vector.shape[1] != self.style_dim:
             raise ValueError(f'{type(self).__name__}: appearance vector must be '
                              f'(B, {self.style_dim}), got {tuple(vector.shape)}')
-        return self.model[-1](vector[:, :, None, None]).flatten(1)
+        return self.adain_head(vector[:, :, None, None]).flatten(1)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, num_adain_params)`` AdaIN parameters."""

@@ -102,9 +102,9 @@ class ComponentGenerator(WeightInitMixin, nn.Module):
         """Every layer as :func:`~.weight_init.init_weights`, the appearance encoder's
         convolutions as ``appearance_init`` says, the AdaIN head bias as ``adain_init`` says."""
         super().init_weights(init_type, gain)
-        head = self.enc_style.model[-1]
+        head = self.enc_style.adain_head
         if self.appearance_init is not None:
-            init_weights(self.enc_style.model[:-1], self.appearance_init,
+            init_weights(self.enc_style.trunk, self.appearance_init,
                          self.init_gain if gain is None else gain)
         with torch.no_grad():
             if self.adain_init == 'unit':

@@ -1,5 +1,6 @@
 """What every DeepFaceEditing training stage shares: the layout, per-component networks,
-loading the previous stage, and the NaN/Inf guard on the losses."""
+the earlier stages' networks (frozen when built, loaded by ``init_weights``), and the NaN/Inf
+guard on the losses."""
 from __future__ import annotations
 
 import copy
@@ -10,12 +11,10 @@ from collections.abc import Mapping, Sequence
 import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub, print_log
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
 
 from facedisentangle.registry import BACKBONES, LOSSES
-from facedisentangle.structures import ComponentLayout, build_layout
-
-from .gan_stage import unwrapped_state_dict_keys
+from facedisentangle.structures import ComponentLayout, build_layout, unwrap_key
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -24,6 +23,13 @@ class NonFiniteLossError(FloatingPointError):
 
 class DeepFaceEditingBase(BaseModel):
     """Base of the stage models.
+
+    Building a model reads no file: networks that come from an earlier stage's checkpoint
+    (``stage1_checkpoint``, ...) are frozen when built and loaded by :meth:`init_weights`,
+    which MMEngine's ``Runner`` calls before training (and which also loads the VGG19 of the
+    perceptual losses). A model for testing or editing is built and given its own checkpoint
+    (:func:`facedisentangle.apis.init_model`), so neither the earlier stages' files nor the
+    VGG19 file need to exist then.
 
     Args:
         layout: the component layout config (see :class:`ComponentLayout`), e.g.
@@ -52,6 +58,12 @@ class DeepFaceEditingBase(BaseModel):
         self.components = tuple(comps)
         # checkpoint keys without MMSeparateDistributedDataParallel's '.module.' (see there)
         self.register_state_dict_post_hook(unwrapped_state_dict_keys)
+        # {config key: (checkpoint or None, network prefixes)}, loaded by init_weights
+        self.earlier_stages: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+
+    #: whether ``predict_swap`` scores (geometry i, appearance j) swaps, so that
+    #: ``tools/test.py --mode swap|sketch`` applies (stages 3 and 4)
+    supports_swap = False
 
     # ------------------------------------------------------------------ building
     def build_per_component(self, cfg: Mapping, what: str, registry=BACKBONES) -> nn.ModuleDict:
@@ -131,15 +143,27 @@ class DeepFaceEditingBase(BaseModel):
             getattr(self, name).requires_grad_(False).eval()
         self._frozen = set(getattr(self, '_frozen', set())) | set(names)
 
-    def load_frozen(self, checkpoint: str | None, prefixes: Sequence[str], what: str) -> None:
-        """Load ``prefixes`` from an earlier stage's ``checkpoint`` and freeze them; with no
-        checkpoint (``what`` names the config key) they stay random, frozen, with a warning."""
-        if checkpoint is not None:
-            self.load_networks(checkpoint, prefixes)
-            return
-        print_log(f'{type(self).__name__}: no {what}, {list(prefixes)} are random and frozen '
-                  '(only meaningful in tests)', logger='current', level=logging.WARNING)
+    def from_earlier_stage(self, key: str, checkpoint: str | None, prefixes: Sequence[str]
+                           ) -> None:
+        """The networks ``prefixes`` come from an earlier stage's ``checkpoint`` (the value of
+        the config key ``key``): frozen now, loaded by :meth:`init_weights`."""
         self.freeze(prefixes)
+        self.earlier_stages[key] = (checkpoint, tuple(prefixes))
+
+    def init_weights(self) -> None:
+        """Initialise for training (MMEngine's ``Runner.train`` calls it once, before the
+        first step): MMEngine's ``init_cfg`` / children's ``init_weights`` (the perceptual
+        losses load their VGG19 file), then the earlier stages' networks from their
+        checkpoints (:meth:`from_earlier_stage`); without a checkpoint they stay random and
+        frozen, with a warning (tests only)."""
+        super().init_weights()
+        for key, (checkpoint, prefixes) in self.earlier_stages.items():
+            if checkpoint is not None:
+                self.load_networks(checkpoint, prefixes)
+            else:
+                print_log(f'{type(self).__name__}: no {key}, {list(prefixes)} are random and '
+                          'frozen (only meaningful in tests)', logger='current',
+                          level=logging.WARNING)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -167,3 +191,29 @@ class DeepFaceEditingBase(BaseModel):
                         'saved checkpoint is intact). Lower the learning rate or the weight of '
                         'this term, or check the data.')
         return super().parse_losses(losses)
+
+
+def unwrapped_state_dict_keys(module: nn.Module, state_dict: dict, prefix: str,
+                              local_metadata) -> None:
+    """State-dict post-hook: ``generators.eye1.*`` also when ``separate_ddp`` wrapped the child.
+
+    ``MMSeparateDistributedDataParallel`` replaces the model's trainable children by DDP
+    wrappers, whose keys gain ``.module.`` (``generators.module.eye1.*``). MMEngine 0.10.7
+    saves ``model.state_dict()`` as is but loads by unwrapping every wrapper, and ``EMAHook``
+    and :meth:`DeepFaceEditingBase.load_networks` expect the plain keys; so the keys are saved
+    without the wrappers, the same with and without distributed training.
+    """
+    wrapped = [f'{prefix}{name}' for name, child in module.named_children()
+               if is_model_wrapper(child)]
+    if not wrapped:
+        return
+    items = list(state_dict.items())
+    state_dict.clear()
+    for key, value in items:
+        state_dict[unwrap_key(key, wrapped)] = value
+    meta = getattr(state_dict, '_metadata', None)
+    if meta is not None:
+        for key in list(meta):
+            new = unwrap_key(key + '.', wrapped)[:-1]
+            if new != key:
+                meta[new] = meta.pop(key)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 
@@ -29,37 +28,6 @@ class PerComponentNetworks(nn.ModuleDict):
         net = self[component]
         fn = net if method is None else getattr(net, method)
         return fn(*args, **kwargs)
-
-
-def unwrapped_state_dict_keys(module: nn.Module, state_dict: dict, prefix: str,
-                              local_metadata) -> None:
-    """State-dict post-hook: ``generators.eye1.*`` also when ``separate_ddp`` wrapped the child.
-
-    ``MMSeparateDistributedDataParallel`` replaces the model's trainable children by DDP
-    wrappers, whose keys gain ``.module.`` (``generators.module.eye1.*``). MMEngine 0.10.7
-    saves ``model.state_dict()`` as is but loads by unwrapping every wrapper, and ``EMAHook``
-    and :meth:`DeepFaceEditingBase.load_networks` expect the plain keys; so the keys are saved
-    without the wrappers, the same with and without distributed training.
-    """
-    renames = [(f'{prefix}{name}.module.', f'{prefix}{name}.')
-               for name, child in module.named_children() if is_model_wrapper(child)]
-    if not renames:
-        return
-    items = list(state_dict.items())
-    state_dict.clear()
-    for key, value in items:
-        for old, new in renames:
-            if key.startswith(old):
-                key = new + key[len(old):]
-                break
-        state_dict[key] = value
-    meta = getattr(state_dict, '_metadata', None)
-    if meta is not None:
-        for key in list(meta):
-            for old, new in renames:
-                if (key + '.').startswith(old):
-                    meta[new[:-1] + key[len(old) - 1:]] = meta.pop(key)
-                    break
 
 
 @contextlib.contextmanager

@@ -46,10 +46,12 @@ class GlobalFusion(DeepFaceEditingBase):
             network inference needs (``to_sketch``); None leaves it out.
         stage3_checkpoint: LD checkpoint (generators, image and sketch encoders).
         sketch_decoder_checkpoint: checkpoint holding ``sketch_decoders`` (stage 1 or 2).
+            Both are read by ``init_weights`` (before training), not when the model is built.
         loss_gan, loss_feat, loss_vgg, loss_rec: loss configs (None or weight 0 = off).
     """
 
     LD_NETWORKS = ('generators', 'image_encoders', 'sketch_encoders')
+    supports_swap = True
 
     def __init__(self, fusion_generator: Mapping, generator: Mapping, image_encoder: Mapping,
                  sketch_encoder: Mapping, fusion_discriminator: Mapping | None = None,
@@ -88,16 +90,16 @@ class GlobalFusion(DeepFaceEditingBase):
         if len(set(channels.values())) != 1:
             raise ValueError(f'{name}: component feature maps must have equal channels to be '
                              f'fused, got {channels}')
-        in_nc = self.fusion_generator.model[1].in_channels
+        in_nc = self.fusion_generator.input_nc
         if in_nc != next(iter(channels.values())):
             raise ValueError(f'{name}: fusion_generator takes {in_nc} channels, the component '
                              f'generators give {next(iter(channels.values()))} '
                              '(set fusion_generator.input_nc)')
 
-        self.load_frozen(stage3_checkpoint, list(self.LD_NETWORKS), 'stage3_checkpoint')
+        self.from_earlier_stage('stage3_checkpoint', stage3_checkpoint, self.LD_NETWORKS)
         if self.sketch_decoders is not None:
-            self.load_frozen(sketch_decoder_checkpoint, ['sketch_decoders'],
-                             'sketch_decoder_checkpoint')
+            self.from_earlier_stage('sketch_decoder_checkpoint', sketch_decoder_checkpoint,
+                                    ['sketch_decoders'])
 
     # ------------------------------------------------------------------ synthesis
     @torch.no_grad()

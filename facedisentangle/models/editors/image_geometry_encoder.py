@@ -26,7 +26,8 @@ class ImageGeometryEncoderTrainer(DeepFaceEditingBase):
         sketch_encoder, sketch_decoder: backbone configs of stage 1's E_s and D_s (must match
             the checkpoint).
         stage1_checkpoint: checkpoint of stage 1 (``SketchAutoEncoder``); E_s and D_s are
-            loaded from it and frozen. ``None`` leaves them random (tests only; warns).
+            frozen and loaded from it by ``init_weights`` (before training). ``None`` leaves
+            them random (tests only; warns).
         loss_geo_code: the geometry-code loss (losses registry).
     """
 
@@ -44,8 +45,8 @@ class ImageGeometryEncoderTrainer(DeepFaceEditingBase):
         self.loss_geo_code = self.build_loss(loss_geo_code)
         if self.loss_geo_code is None:
             raise ValueError('ImageGeometryEncoderTrainer: loss_geo_code cannot be off')
-        self.load_frozen(stage1_checkpoint, ['sketch_encoders', 'sketch_decoders'],
-                         'stage1_checkpoint')
+        self.from_earlier_stage('stage1_checkpoint', stage1_checkpoint,
+                                ['sketch_encoders', 'sketch_decoders'])
 
     def encode(self, photo: torch.Tensor, sketch: torch.Tensor, comp: str):
         """``(E_I(I_c), E_s(S_c))`` for component ``comp``; the target without gradients."""

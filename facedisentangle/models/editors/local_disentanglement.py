@@ -68,7 +68,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
         discriminator: backbone config of D (``MultiScaleDiscriminator``), or None when
             ``loss_gan`` is off.
         stage2_checkpoint: checkpoint of stage 2 (``ImageGeometryEncoderTrainer``); E_I and E_s
-            are loaded from it and frozen. None keeps them random (tests only; warns).
+            are frozen and loaded from it by ``init_weights`` (before training). None keeps
+            them random (tests only; warns).
         sketch_prob: probability that I1's geometry comes from its sketch (default (ours)
             0.5).
         appearance_shift: in training, every image the appearance encoder reads (I1, and
@@ -152,8 +153,10 @@ class LocalDisentanglement(DeepFaceEditingBase):
             if loss is not None:
                 logged[loss.loss_name] = key
 
-        self.load_frozen(stage2_checkpoint, ['image_encoders', 'sketch_encoders'],
-                         'stage2_checkpoint')
+        self.from_earlier_stage('stage2_checkpoint', stage2_checkpoint,
+                                ['image_encoders', 'sketch_encoders'])
+
+    supports_swap = True
 
     GENERATOR_LOSSES = ('loss_rec', 'loss_feat', 'loss_vgg', 'loss_geo', 'loss_cycle',
                         'loss_cycle_feat', 'loss_cycle_vgg', 'loss_gan')

@@ -42,8 +42,11 @@ class PerceptualLoss(nn.Module):
 
     Weights: torchvision's ``vgg19-dcbb9e9d.pth`` from ``pretrained_path`` (a file, or a folder
     holding it) or the torch hub cache ``$TORCH_HOME/hub/checkpoints``; nothing is downloaded,
-    a missing file raises ``FileNotFoundError`` naming it. ``pretrained=False`` (tests only)
-    keeps random weights and warns.
+    a missing file raises ``FileNotFoundError`` naming it. The file is read on first use (the
+    first ``vgg`` access or loss, or ``init_weights``, which MMEngine's ``Runner`` calls
+    through the model before training), so that a model holding this loss can be built for
+    testing or editing without it. ``pretrained=False`` (tests only) keeps random weights and
+    warns.
 
     The VGG19 is frozen and kept **out of the module tree** (a plain attribute, ``self.vgg``):
     it is not in ``parameters()`` (so no optimiser or DDP wrapper sees it), not in
@@ -85,26 +88,40 @@ class PerceptualLoss(nn.Module):
         self.loss_weight = check_weight(loss_weight, 'loss_weight', name)
         self.loss_name = check_loss_name(loss_name, name)
 
-        what = 'VGG19 for the perceptual loss'
-        if self.pretrained:
-            path = find_pretrained(VGG19_FILENAME, pretrained_path, what=what, url=VGG19_URL)
-            state = load_pretrained_state_dict(VGG19_FILENAME, path, what=what, url=VGG19_URL)
-            vgg = VGG19Features(list(self.layer_weights), state, source=f'{what}: {path}')
-        else:
+        if not self.pretrained:
             warnings.warn(f'{name}(pretrained=False): VGG19 has random weights, the loss values '
                           'are not meaningful (use this for tests only).', UserWarning,
                           stacklevel=2)
-            vgg = VGG19Features(list(self.layer_weights))
-        # Plain attribute, not a submodule: out of parameters(), state_dict() and train().
-        object.__setattr__(self, 'vgg', vgg)
+        # Built now (random; the same random draws as when the file was read here), its
+        # weights read from the file on first use (see ``vgg``). A plain attribute, not a
+        # submodule: out of parameters(), state_dict() and train().
+        object.__setattr__(self, '_vgg', VGG19Features(list(self.layer_weights)))
+        self._vgg_loaded = not self.pretrained
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
                              persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
                              persistent=False)
 
+    @property
+    def vgg(self) -> VGG19Features:
+        """The frozen VGG19, its weights read from the file on first access."""
+        if not self._vgg_loaded:
+            self.init_weights()
+        return self._vgg
+
+    def init_weights(self) -> None:
+        """Read the VGG19 weights file (once); ``FileNotFoundError`` names a missing file."""
+        if self._vgg_loaded:
+            return
+        what = 'VGG19 for the perceptual loss'
+        path = find_pretrained(VGG19_FILENAME, self.pretrained_path, what=what, url=VGG19_URL)
+        state = load_pretrained_state_dict(VGG19_FILENAME, path, what=what, url=VGG19_URL)
+        self._vgg.load(state, source=f'{what}: {path}')
+        self._vgg_loaded = True
+
     def _apply(self, fn, recurse: bool = True):
         super()._apply(fn, recurse)
-        self.vgg._apply(fn, recurse)
+        self._vgg._apply(fn, recurse)
         return self
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
@@ -133,4 +150,4 @@ class PerceptualLoss(nn.Module):
         return (f'layer_weights={self.layer_weights}, criterion={self.criterion!r}, '
                 f'normalize_input={self.normalize_input}, pretrained={self.pretrained}, '
                 f'loss_weight={self.loss_weight}, loss_name={self.loss_name!r}, '
-                f'vgg=VGG19Features(up to {self.vgg.layers}, frozen, not in state_dict)')
+                f'vgg=VGG19Features(up to {self._vgg.layers}, frozen, not in state_dict)')

@@ -60,11 +60,13 @@ class VGG19Features(nn.Module):
                 m.inplace = False
         self.body = body
         if state_dict is not None:
-            self._load(state_dict, source)
+            self.load(state_dict, source)
         self.requires_grad_(False)
         self.eval()
 
-    def _load(self, state_dict: Mapping[str, torch.Tensor], source: str) -> None:
+    def load(self, state_dict: Mapping[str, torch.Tensor], source: str = 'state_dict') -> None:
+        """Copy torchvision VGG19 weights (``features.<i>.*`` or ``<i>.*`` keys) into the
+        layers kept; a missing key or a wrong shape raises ``ValueError`` naming ``source``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f'{source}: expected a state dict, got {type(state_dict).__name__}.')
         prefix = '' if '0.weight' in state_dict else 'features.'
