@@ -18,15 +18,8 @@ import torch
 
 from facedisentangle.datasets.h5_format import _open_h5, check_h5_file, read_h5_info
 from facedisentangle.inference.sketch_bank import save_bank
+from facedisentangle.utils.files import sha256_of
 from facedisentangle.visualization import uint8_to_float
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_sketch_embedding(config, checkpoint: str | os.PathLike):

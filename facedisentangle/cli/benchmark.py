@@ -411,16 +411,22 @@ def table(results: list[dict], macs: dict) -> list[str]:
 BEGIN, END = '<!-- inference-benchmark:begin -->', '<!-- inference-benchmark:end -->'
 
 
+def write_marked_block(path: Path, begin: str, end: str, block: str, heading: str = '') -> None:
+    """Put ``block`` between the markers ``begin`` and ``end`` of the markdown file ``path``
+    (the text around them kept); without the markers, append them (after ``heading``)."""
+    text = path.read_text() if path.is_file() else '# Benchmarks\n'
+    generated = f'{begin}\n{block.rstrip()}\n{end}'
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + generated + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip('\n') + '\n\n' + heading + generated + '\n'
+    path.write_text(text)
+
+
 def write_doc(path: Path, block: str) -> None:
     """Put ``block`` between the benchmark markers of the "## Inference" section (created at
     the end of the file if missing); the text around the markers is kept."""
-    text = path.read_text() if path.is_file() else '# Benchmarks\n'
-    generated = f'{BEGIN}\n{block.rstrip()}\n{END}'
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + generated + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip('\n') + '\n\n## Inference\n\n' + generated + '\n'
-    path.write_text(text)
+    write_marked_block(path, BEGIN, END, block, heading='## Inference\n\n')
 
 
 def trained_psnr(checkpoint: str, inputs: Path, precision: str = 'auto') -> dict[str, float]:

@@ -17,13 +17,14 @@ mode), ``--launcher``. Missing files and modes that do not apply: one ``error:``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from mmengine.config import DictAction
 
 from facedisentangle.apis.test import MODES
 from facedisentangle.apis.test import main as test
+
+from .launcher import add_launcher_arguments, set_local_rank
 
 
 def parse_args(argv=None):
@@ -57,17 +58,14 @@ def parse_args(argv=None):
                         help='rows of the result grids (0: no grid)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_arguments(parser)
     args = parser.parse_args(argv)
     if args.num_pairs is not None and args.num_pairs < 1:
         parser.error('--num-pairs must be >= 1')
     if args.mode == 'reconstruction' and (args.num_pairs is not None
                                           or args.pair_seed is not None):
         parser.error('--num-pairs/--pair-seed apply to --mode swap and sketch')
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return set_local_rank(args)
 
 
 def main(argv=None) -> int:

@@ -15,12 +15,13 @@ data set split without samples: one ``error:`` line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from mmengine.config import DictAction as _DictAction
 
 from facedisentangle.apis.train import main as train
+
+from .launcher import add_launcher_arguments, set_local_rank
 
 
 def parse_args(argv=None):
@@ -41,12 +42,8 @@ def parse_args(argv=None):
     parser.add_argument('--verbose', action='store_true',
                         help="also print MMEngine's environment, config and hook listings "
                              '(always in the log file)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_arguments(parser)
+    return set_local_rank(parser.parse_args(argv))
 
 
 def main(argv=None) -> int:

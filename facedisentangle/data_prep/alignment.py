@@ -31,12 +31,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from facedisentangle.structures.layout import ComponentLayout
+
+from .options import FromConfigMixin
 
 #: dlib 68-point indices
 EYE1_IDX = slice(36, 42)   # eye on the image's left (the subject's right eye)
@@ -240,7 +242,7 @@ def warp_ffhq(img: np.ndarray, quad: np.ndarray, size: int, supersample: int = 4
 
 
 @dataclass
-class FaceAligner:
+class FaceAligner(FromConfigMixin):
     """Detect a face with dlib and align it FFHQ-style into a ``size`` square.
 
     Args:
@@ -291,16 +293,6 @@ class FaceAligner:
         if self.layout.resolution != self.size:
             raise ValueError(f'FaceAligner: layout is for {self.layout.resolution}px, '
                              f'size is {self.size}')
-
-    @classmethod
-    def from_config(cls, cfg: dict | None = None, **overrides) -> FaceAligner:
-        cfg = {**(cfg or {}), **overrides}
-        names = {f.name for f in fields(cls) if f.init}
-        unknown = sorted(set(cfg) - names)
-        if unknown:
-            raise ValueError(f'FaceAligner: unknown option(s) {unknown}; options are '
-                             f'{sorted(names)}')
-        return cls(**cfg)
 
     # ------------------------------------------------------------------ dlib
     def load_models(self):

@@ -22,14 +22,16 @@ photos; docs/sketch_extraction.md shows them.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 
+from .options import FromConfigMixin
+
 
 @dataclass
-class SketchExtractor:
+class SketchExtractor(FromConfigMixin):
     """Extract a black-on-white line drawing (uint8 H x W) from an RGB uint8 photo.
 
     Args:
@@ -83,17 +85,6 @@ class SketchExtractor:
                              f'{ {n: getattr(self, n) for n in bad} } (sigma, phi, '
                              'bilateral_color, line_width > 0; k > 1; 0 < tau <= 1.5; '
                              '0 < stroke_threshold < 1; areas and sigmas >= 0)')
-
-    @classmethod
-    def from_config(cls, cfg: dict | None = None, **overrides) -> SketchExtractor:
-        """Build from a config dict; an unknown key raises a ValueError naming it."""
-        cfg = {**(cfg or {}), **overrides}
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(cfg) - set(names))
-        if unknown:
-            raise ValueError(f'SketchExtractor: unknown option(s) {unknown}; options are '
-                             f'{names}')
-        return cls(**cfg)
 
     def to_dict(self) -> dict:
         return asdict(self)

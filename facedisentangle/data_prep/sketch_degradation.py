@@ -30,14 +30,16 @@ Lengths are in px at ``reference_size`` (default 128, the synthetic faces) and s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .options import FromConfigMixin
+
 
 @dataclass
-class SketchDegradation:
+class SketchDegradation(FromConfigMixin):
     """Seeded hand-drawing degradation of a black-on-white uint8 sketch.
 
     Args:
@@ -79,17 +81,6 @@ class SketchDegradation:
             raise ValueError(f'SketchDegradation: bad value(s) '
                              f'{ {n: getattr(self, n) for n in bad} } (lengths and rates >= 0, '
                              '0 <= drop_prob < 1, width_range >= 1, wobble_scale > 0)')
-
-    @classmethod
-    def from_config(cls, cfg: dict | None = None, **overrides) -> SketchDegradation:
-        """Build from a config dict; an unknown key raises a ValueError naming it."""
-        cfg = {**(cfg or {}), **overrides}
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(cfg) - set(names))
-        if unknown:
-            raise ValueError(f'SketchDegradation: unknown option(s) {unknown}; options are '
-                             f'{names}')
-        return cls(**cfg)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -10,22 +10,14 @@ time, and its sketch (channel 0) is stored. Photos must have the network's resol
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from facedisentangle.utils.files import sha256_of
 from facedisentangle.visualization.image_range import float_to_uint8, uint8_to_float
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
@@ -62,7 +54,7 @@ class GeneratorSketcher:
             raise ValueError(f'sketch generator: options are checkpoint (required) and threads, '
                              f'got {sorted(cfg)}')
         sketcher = cls(**cfg)
-        if 'sha256' in recorded and recorded['sha256'] != _sha256(sketcher.checkpoint):
+        if 'sha256' in recorded and recorded['sha256'] != sha256_of(sketcher.checkpoint):
             raise ValueError(f'sketch generator {sketcher.checkpoint}: the file changed since its '
                              'SHA-256 was recorded')
         if 'resolution' in recorded:
@@ -81,7 +73,7 @@ class GeneratorSketcher:
     def to_dict(self) -> dict:
         """What is stored in the face file (and compared on resume)."""
         return dict(type='generator', checkpoint=os.path.abspath(self.checkpoint),
-                    sha256=_sha256(self.checkpoint), resolution=self.resolution)
+                    sha256=sha256_of(self.checkpoint), resolution=self.resolution)
 
     def __call__(self, photo: np.ndarray) -> np.ndarray:
         if photo.ndim != 3 or photo.shape[:2] != (self.resolution, self.resolution):

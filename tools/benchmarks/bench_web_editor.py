@@ -299,14 +299,10 @@ def report(results: list[dict], meta: dict) -> list[str]:
 
 
 def write_doc(path: Path, lines: list[str]) -> None:
-    text = path.read_text()
-    block = '\n'.join([DOC_BEGIN, *lines, DOC_END])
-    if DOC_BEGIN in text:
-        a, b = text.index(DOC_BEGIN), text.index(DOC_END) + len(DOC_END)
-        text = text[:a] + block + text[b:]
-    else:
-        text = text.rstrip('\n') + '\n\n## Web editor: update latency\n\n' + block + '\n'
-    path.write_text(text)
+    from facedisentangle.cli.benchmark import write_marked_block
+
+    write_marked_block(path, DOC_BEGIN, DOC_END, '\n'.join(lines),
+                       heading='## Web editor: update latency\n\n')
 
 
 def main(argv=None) -> int:

@@ -213,14 +213,8 @@ def tables(results: list[dict], top_ops: int) -> list[str]:
 
 def write_doc(path: Path, tag: str, block: str) -> None:
     """Put ``block`` between this tag's markers (appended under "## Profile" when missing)."""
-    begin, end = f'<!-- profile-{tag}:begin -->', f'<!-- profile-{tag}:end -->'
-    text = path.read_text() if path.is_file() else '# Benchmarks\n'
-    generated = f'{begin}\n{block.rstrip()}\n{end}'
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + generated + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip('\n') + '\n\n' + generated + '\n'
-    path.write_text(text)
+    bench.write_marked_block(path, f'<!-- profile-{tag}:begin -->',
+                             f'<!-- profile-{tag}:end -->', block)
 
 
 def main(argv=None) -> int:

@@ -4,6 +4,13 @@ from __future__ import annotations
 import torch
 
 
+def check_strided_input(x: torch.Tensor, net) -> None:
+    """``x`` fits a fully convolutional ``net`` of ``net.input_nc`` channels and total stride
+    ``net.stride``: sides multiples of the stride, at least ``max(4, stride)``."""
+    check_feature_map(x, net.input_nc, net.stride, min_size=max(4, net.stride),
+                      who=type(net).__name__)
+
+
 def check_feature_map(x: torch.Tensor, channels: int | None, multiple: int = 1,
                       min_size: int = 1, who: str = 'network', what: str = 'input') -> None:
     """Raise ``ValueError`` unless ``x`` is ``(B, channels, H, W)`` with ``H, W`` multiples of

@@ -19,9 +19,8 @@ import torch.nn as nn
 
 from facedisentangle.registry import BACKBONES
 
-from ._checks import check_feature_map
-from .resnet_block import ResnetBlock
-from .sampling import check_sizes, downsampling_layers, stem_layers
+from ._checks import check_strided_input
+from .sampling import encoder_layers
 from .weight_init import WeightInitMixin
 
 
@@ -47,21 +46,17 @@ class GeometryEncoder(WeightInitMixin, nn.Module):
                  n_blocks: int = 1, norm: str = 'in', padding: str = 'reflect',
                  init_type: str = 'normal', init_gain: float = 0.02):
         super().__init__()
-        check_sizes(type(self).__name__, ngf, n_downsampling, n_blocks)
         self.input_nc = input_nc
         self.out_channels = ngf * 2 ** n_downsampling
         self.stride = 2 ** n_downsampling
-        layers = stem_layers(input_nc, ngf, norm) + downsampling_layers(ngf, n_downsampling, norm)
-        layers += [ResnetBlock(self.out_channels, norm=norm, padding=padding)
-                   for _ in range(n_blocks)]
-        self.model = nn.Sequential(*layers)
+        self.model = nn.Sequential(*encoder_layers(type(self).__name__, input_nc, ngf,
+                                                  n_downsampling, n_blocks, norm, padding))
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, out_channels, H / stride, W / stride)``."""
-        check_feature_map(x, self.input_nc, self.stride, min_size=max(4, self.stride),
-                          who=type(self).__name__)
+        check_strided_input(x, self)
         return self.model(x)
 
 

@@ -21,9 +21,8 @@ import torch.nn as nn
 
 from facedisentangle.registry import BACKBONES
 
-from ._checks import check_feature_map
-from .resnet_block import ResnetBlock
-from .sampling import check_sizes, downsampling_layers, head_layers, stem_layers, upsampling_layers
+from ._checks import check_strided_input
+from .sampling import encoder_layers, head_layers, upsampling_layers
 from .weight_init import WeightInitMixin
 
 
@@ -46,22 +45,18 @@ class GlobalGenerator(WeightInitMixin, nn.Module):
                  n_downsampling: int = 4, n_blocks: int = 4, norm: str = 'in',
                  padding: str = 'reflect', init_type: str = 'normal', init_gain: float = 0.02):
         super().__init__()
-        check_sizes(type(self).__name__, ngf, n_downsampling, n_blocks)
         self.input_nc = input_nc
         self.stride = 2 ** n_downsampling
-        c = ngf * self.stride
-        layers = stem_layers(input_nc, ngf, norm) + downsampling_layers(ngf, n_downsampling, norm)
-        layers += [ResnetBlock(c, norm=norm, padding=padding) for _ in range(n_blocks)]
-        layers += upsampling_layers(ngf, n_downsampling, norm)
-        layers += head_layers(ngf, output_nc)
-        self.model = nn.Sequential(*layers)
+        layers = encoder_layers(type(self).__name__, input_nc, ngf, n_downsampling, n_blocks,
+                                norm, padding)
+        layers += upsampling_layers(ngf, n_downsampling, norm) + head_layers(ngf, output_nc)
+        self.model = nn.Sequential(*layers)  # one flat Sequential: the official indices
         self.init_type, self.init_gain = init_type, init_gain
         self.init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, input_nc, H, W) -> (B, output_nc, H, W)`` in [-1, 1]."""
-        check_feature_map(x, self.input_nc, self.stride, min_size=max(4, self.stride),
-                          who=type(self).__name__)
+        check_strided_input(x, self)
         return self.model(x)
 
 

@@ -8,12 +8,16 @@ the official indices (``model.1`` stem conv, ``model.4`` first down-sampling con
 * up:    ``n x [ConvTranspose2d(C, C/2, 3, stride 2, pad 1, output_padding 1), norm(C/2),
   ReLU]`` (3 layers each)
 * head:  ``[ReflectionPad2d(3), Conv2d(ngf, out, 7), Tanh]`` (3 layers)
+
+:func:`encoder_layers` (stem, down, ResnetBlocks) is pix2pixHD's encoder: the whole of the
+geometry encoders and the first half of the global generator.
 """
 from __future__ import annotations
 
 import torch.nn as nn
 
 from .conv_block import build_norm
+from .resnet_block import ResnetBlock
 
 
 def stem_layers(in_channels: int, ngf: int, norm: str) -> list[nn.Module]:
@@ -30,6 +34,16 @@ def downsampling_layers(ngf: int, n_downsampling: int, norm: str) -> list[nn.Mod
         layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), build_norm(norm, 2 * c),
                    nn.ReLU()]
     return layers
+
+
+def encoder_layers(who: str, in_channels: int, ngf: int, n_downsampling: int, n_blocks: int,
+                   norm: str, padding: str) -> list[nn.Module]:
+    """Stem, ``n_downsampling`` down-samplings, ``n_blocks`` x ResnetBlock(ngf * 2^n) (sizes
+    checked first, errors naming ``who``)."""
+    check_sizes(who, ngf, n_downsampling, n_blocks)
+    layers = stem_layers(in_channels, ngf, norm) + downsampling_layers(ngf, n_downsampling, norm)
+    return layers + [ResnetBlock(ngf * 2 ** n_downsampling, norm=norm, padding=padding)
+                     for _ in range(n_blocks)]
 
 
 def upsampling_layers(ngf: int, n_downsampling: int, norm: str) -> list[nn.Module]:
