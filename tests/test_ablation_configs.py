@@ -6,7 +6,6 @@ with the data package's writer; the appearance probe runs on the trained checkpo
 check: tests/test_swap_check.py).
 """
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -185,7 +184,8 @@ def test_stage2_then_stage3_with_ema_and_the_appearance_probe(synthetic_h5, tmp_
                if not k.startswith('generators.'))
 
     # the linear probe of the appearance codes on the same checkpoint (8 faces fit, 4 scored)
-    probe = _load_tool('appearance_probe')
+    from facedisentangle.cli import appearance_probe as probe
+
     report = probe.run(probe.parse_args([
         STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5, '--random-reference',
         '--supervised-steps', '2', '--out', str(tmp_path / 'probe.json'),
@@ -204,19 +204,11 @@ def test_stage2_then_stage3_with_ema_and_the_appearance_probe(synthetic_h5, tmp_
     assert '| eye1 | random |' in probe.format_table(report)
 
 
-def _load_tool(name: str):
-    """The module of ``tools/analysis/<name>.py``."""
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'analysis', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_appearance_probe_ridge_and_colour_factors(synthetic_h5):
     """R^2 is 1 for a colour the codes hold linearly, about 0 or below for one they do not;
     the colours are the file's stored appearance factors."""
-    probe = _load_tool('appearance_probe')
+    from facedisentangle.cli import appearance_probe as probe
+
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 6))
     y = np.c_[x @ np.array([1.0, -2.0, 0.5, 0, 0, 0]) + 3, rng.normal(size=200)]
