@@ -149,7 +149,7 @@ def test_ablation_trains_through_the_runner(path, synthetic_h5, tmp_path):
     weighted = name == 'ld_iris-weighted_synthetic-128.py'
     assert runner.model.needs_labels == weighted
     if weighted:
-        assert runner.model.loss_cycle.region_weights == [((5,), 10.0)]
+        assert runner.model.region_weights == [((5,), 10.0)]
     assert runner.model.appearance_shift == (4 if 'shift' in name else 0)
 
 

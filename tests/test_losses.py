@@ -17,8 +17,10 @@ from facedisentangle.models.losses import (
     GeometryCodeLoss,
     GeometryConsistencyLoss,
     PerceptualLoss,
+    PixelL1Loss,
     ReconstructionLoss,
 )
+from facedisentangle.models.losses.utils import check_region_weights, region_weight_map
 from facedisentangle.registry import LOSSES
 
 torch.set_num_threads(1)
@@ -99,8 +101,23 @@ def test_cycle_consistency_loss_value():
     assert CycleConsistencyLoss()(i2, i2).item() == 0.0
 
 
+def test_the_pixel_terms_are_one_l1_under_the_papers_names():
+    assert issubclass(ReconstructionLoss, PixelL1Loss)
+    assert issubclass(CycleConsistencyLoss, PixelL1Loss)
+    assert LOSSES.get('ReconstructionLoss') is ReconstructionLoss
+    assert LOSSES.get('CycleConsistencyLoss') is CycleConsistencyLoss
+    assert (ReconstructionLoss().loss_name, CycleConsistencyLoss().loss_name) == \
+        ('loss_rec', 'loss_cycle')
+    assert torch.equal(CycleConsistencyLoss(reduction='none')(t([1.0, -2.0]), t([0.0, 0.0])),
+                       t([1.0, 2.0]))
+
+
+def weight_map(label, entries, like):
+    return region_weight_map(label, check_region_weights(entries, 'test'), like, 'test')
+
+
 @pytest.mark.parametrize('cls', [ReconstructionLoss, CycleConsistencyLoss])
-def test_region_weights_weigh_pixels_by_their_label(cls):
+def test_weight_map_weighs_each_pixel(cls):
     pred = torch.tensor([[1.0, 2.0], [-1.0, 0.5]]).view(1, 1, 2, 2).repeat(1, 3, 1, 1)
     target = torch.zeros(1, 3, 2, 2)
     label = torch.tensor([[[0, 5], [7, 5]]], dtype=torch.uint8)
@@ -108,35 +125,48 @@ def test_region_weights_weigh_pixels_by_their_label(cls):
     assert plain == pytest.approx(4.5 / 4)
     # irises (5) x10, lips (7) x3, the rest x1; still divided by the number of elements
     weights = [dict(labels=[5], weight=10.0), dict(labels=7, weight=3.0)]
-    loss = cls(region_weights=weights, loss_weight=2.0)
-    assert loss(pred, target, label=label).item() == pytest.approx(
+    w = weight_map(label, weights, pred)
+    assert w.shape == (1, 1, 2, 2) and w.flatten().tolist() == [1.0, 10.0, 3.0, 10.0]
+    loss = cls(loss_weight=2.0)
+    assert loss(pred, target, w).item() == pytest.approx(
         2.0 * (1.0 + 10 * 2.0 + 3 * 1.0 + 10 * 0.5) / 4)
     # all weights 1: the plain L1; label (B, 1, H, W) is accepted too
-    ones = cls(region_weights=[dict(labels=[5, 7], weight=1.0)])
-    assert ones(pred, target, label=label[:, None]).item() == pytest.approx(plain)
-    summed = cls(region_weights=weights, reduction='sum')(pred, target, label=label)
+    ones = weight_map(label[:, None], [dict(labels=[5, 7], weight=1.0)], pred)
+    assert cls()(pred, target, ones).item() == pytest.approx(plain)
+    summed = cls(reduction='sum')(pred, target, w)
     assert summed.item() == pytest.approx(3 * (1.0 + 20.0 + 3.0 + 5.0))
+    assert torch.equal(cls(reduction='none')(pred, target, w), pred.abs() * w)
     # gradients reach pred through the weight
     p = pred.clone().requires_grad_(True)
-    cls(region_weights=weights)(p, target, label=label).backward()
+    cls()(p, target, w).backward()
     assert p.grad[0, 0, 0, 1].item() == pytest.approx(10 * p.grad[0, 0, 0, 0].item())
+    with pytest.raises(ValueError, match=r'weight map \(1, 1, 3, 2\) does not broadcast'):
+        cls()(pred, target, torch.ones(1, 1, 3, 2))
+    with pytest.raises(TypeError, match='weight must be a tensor'):
+        cls()(pred, target, 2.0)
 
 
 @pytest.mark.parametrize('cls', [ReconstructionLoss, CycleConsistencyLoss])
-def test_region_weights_errors_name_what_is_wrong(cls):
-    pred, target = torch.ones(2, 3, 4, 4), torch.zeros(2, 3, 4, 4)
-    loss = cls(region_weights=[dict(labels=[5], weight=10.0)])
+def test_region_weights_belong_to_the_model_not_the_loss(cls):
+    with pytest.raises(ValueError, match=r'region_weights is an argument of the model.*'
+                                         r'model\.region_weights'):
+        cls(region_weights=[dict(labels=[5], weight=10.0)])
+
+
+def test_region_weight_map_errors_name_what_is_wrong():
+    like = torch.ones(2, 3, 4, 4)
     with pytest.raises(ValueError, match='load_labels=True'):
-        loss(pred, target)
+        weight_map(None, [dict(labels=[5], weight=10.0)], like)
     with pytest.raises(ValueError, match=r'label map is \(2, 4, 5\).*\(2, 4, 4\)'):
-        loss(pred, target, label=torch.zeros(2, 4, 5, dtype=torch.uint8))
+        weight_map(torch.zeros(2, 4, 5, dtype=torch.uint8), [dict(labels=[5], weight=10.0)],
+                   like)
     for bad, match in (([], 'non-empty list'), ([dict(labels=[5])], 'labels=.*weight'),
                        ([dict(labels=['iris'], weight=1.0)], 'integers 0..255'),
                        ([dict(labels=[5], weight=-2)], r'region_weights\[0\].weight=-2'),
                        ([dict(labels=[5], weight=2), dict(labels=[4, 5], weight=3)],
                         r'\[5\] appear in more than one entry')):
         with pytest.raises(ValueError, match=match):
-            cls(region_weights=bad)
+            check_region_weights(bad, 'test')
 
 
 # ---------------------------------------------------------------- GAN

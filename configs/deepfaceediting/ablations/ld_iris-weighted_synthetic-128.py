@@ -6,5 +6,5 @@
 _base_ = '../stage3_local-disentanglement_synthetic-128.py'
 
 iris = [dict(labels=[5], weight=10.0)]
-model = dict(loss_rec=dict(region_weights=iris), loss_cycle=dict(region_weights=iris))
+model = dict(region_weights=iris)  # on loss_rec (I1's label map) and loss_cycle (I2's)
 train_dataloader = dict(dataset=dict(load_labels=True))

@@ -1,28 +1,18 @@
 """Stage 4 of DeepFaceEditing: Global Fusion of the component feature maps into one face."""
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 
 import torch
-from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import BACKBONES, MODELS
 
-from .base import DeepFaceEditingBase
-from .gan_stage import (
-    PerComponentNetworks,
-    build_image_discriminator,
-    check_gan_optim_wrapper,
-    frozen,
-    split_scales,
-    update_generator_and_discriminator,
-)
-from .local_disentanglement import per_sample_outputs, swap_codes
+from .gan_stage import ImageGANStage, PerComponentNetworks, swap_codes
+from .sample_outputs import per_sample_outputs
 
 
 @MODELS.register_module()
-class GlobalFusion(DeepFaceEditingBase):
+class GlobalFusion(ImageGANStage):
     """Stage 4: fuse the frozen LD module's component feature maps into a face::
 
         F_c    = G_syn^c-features(E_I(I_c), E_A(I_c))        (64 x crop, per component c)
@@ -31,7 +21,8 @@ class GlobalFusion(DeepFaceEditingBase):
         L      = L_GAN(D(I_out)) + lambda_FM L_FM(I_out, I) + lambda_VGG L_VGG(I_out, I)
                  (+ an optional pixel L1, off by default)
 
-    Self-reconstruction only (no swapping); every LD network (E_I, E_s, G_syn with E_A, and
+    Self-reconstruction only (no swapping), trained by :class:`ImageGANStage`'s step and terms
+    (fake = I_out, real = I); every LD network (E_I, E_s, G_syn with E_A, and
     D_sketch when configured) is loaded from the previous stages and frozen. ``sketch_prob``
     (default 0, as in the paper) lets some training faces take their geometry from E_s(S)
     instead, for sketch-to-face quality.
@@ -51,6 +42,8 @@ class GlobalFusion(DeepFaceEditingBase):
     """
 
     LD_NETWORKS = ('generators', 'image_encoders', 'sketch_encoders')
+    GENERATOR = 'fusion_generator'
+    DISCRIMINATOR = 'fusion_discriminator'
     supports_swap = True
 
     def __init__(self, fusion_generator: Mapping, generator: Mapping, image_encoder: Mapping,
@@ -74,11 +67,7 @@ class GlobalFusion(DeepFaceEditingBase):
         self.sketch_prob = float(sketch_prob)
         # the trained networks first (EMA by position), then the frozen LD module
         self.fusion_generator = BACKBONES.build(dict(fusion_generator))
-        self.loss_gan = self.build_loss(loss_gan)
-        self.loss_feat = self.build_loss(loss_feat)
-        self.loss_vgg = self.build_loss(loss_vgg)
-        self.loss_rec = self.build_loss(loss_rec)
-        self.fusion_discriminator = build_image_discriminator(self, 'fusion_discriminator', fusion_discriminator)
+        self.build_gan(fusion_discriminator, loss_gan, loss_feat, loss_vgg, loss_rec)
 
         self.generators = PerComponentNetworks(self.build_per_component(generator, 'generator'))
         self.image_encoders = self.build_per_component(image_encoder, 'image_encoder')
@@ -144,56 +133,18 @@ class GlobalFusion(DeepFaceEditingBase):
                                                                        use_sketch)))
 
     # ------------------------------------------------------------------ training
-    def generator_losses(self, fake: torch.Tensor, real: torch.Tensor) -> dict:
-        losses = {}
-        if self.loss_rec is not None:
-            losses[self.loss_rec.loss_name] = self.loss_rec(fake, real)
-        if self.loss_vgg is not None:
-            losses[self.loss_vgg.loss_name] = self.loss_vgg(fake, real)
-        if self.fusion_discriminator is not None:
-            b = fake.shape[0]
-            pred = self.fusion_discriminator(torch.cat([fake, real]))
-            losses[f'{self.loss_gan.loss_name}_g'] = self.loss_gan(
-                split_scales(pred, 0, b), target_is_real=True, is_disc=False)
-            if self.loss_feat is not None:
-                real_feats = [[f.detach() for f in s] for s in split_scales(pred, b, 2 * b)]
-                losses[self.loss_feat.loss_name] = self.loss_feat(split_scales(pred, 0, b),
-                                                                  real_feats)
-        return losses
-
-    def discriminator_losses(self, fake: torch.Tensor, real: torch.Tensor) -> dict:
-        b = fake.shape[0]
-        pred = self.fusion_discriminator(torch.cat([real, fake.detach()]))
-        name = self.loss_gan.loss_name
-        return {
-            f'{name}_d_real': 0.5 * self.loss_gan(split_scales(pred, 0, b), target_is_real=True,
-                                                  is_disc=True),
-            f'{name}_d_fake': 0.5 * self.loss_gan(split_scales(pred, b, 2 * b),
-                                                  target_is_real=False, is_disc=True),
-        }
-
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
-        """One generator step (D frozen) and one discriminator step, like stage 3."""
-        has_d = check_gan_optim_wrapper(self, optim_wrapper,
-                                        self.fusion_discriminator is not None)
-        data = self.data_preprocessor(data, True)
+    def gan_inputs(self, data: dict, training: bool) -> dict:
+        """The fused feature maps of the frozen LD module (in training with the geometry of
+        ``sketch_prob`` of the faces from their sketches) and the photos (the targets)."""
         real, sketch = data['photo'], data.get('sketch')
         use_sketch = None
-        if self.sketch_prob > 0:
+        if training and self.sketch_prob > 0:
             use_sketch = torch.rand(real.shape[0], device=real.device) < self.sketch_prob
-        feats = self.fuse(self.component_features(real, sketch, use_sketch))
-        g_wrapper = optim_wrapper['generator']
-        with g_wrapper.optim_context(self.fusion_generator):
-            fake = self.fusion_generator(feats)
-            ctx = frozen(self.fusion_discriminator) if has_d else contextlib.nullcontext()
-            with ctx:
-                g_losses = self.generator_losses(fake, real)
-        d_losses = {}
-        if has_d:
-            with optim_wrapper['discriminator'].optim_context(self.fusion_discriminator):
-                d_losses = self.discriminator_losses(fake, real)
-        return update_generator_and_discriminator(self, optim_wrapper, g_losses,
-                                                  d_losses if has_d else None)
+        return dict(real=real, features=self.fuse(self.component_features(real, sketch,
+                                                                          use_sketch)))
+
+    def generate(self, inputs: dict, training: bool) -> dict:
+        return dict(inputs, fake=self.fusion_generator(inputs['features']))
 
     # ------------------------------------------------------------------ inference
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor | None = None,
@@ -204,31 +155,16 @@ class GlobalFusion(DeepFaceEditingBase):
         :meth:`predict_swap`); ``'loss'``: the G- and D-side terms without an update."""
         if mode == 'tensor':
             return self.reconstruct(photo)
-        if mode == 'loss':
-            fake = self.reconstruct(photo)
-            losses = self.generator_losses(fake, photo)
-            if self.fusion_discriminator is not None:
-                losses.update(self.discriminator_losses(fake, photo))
-            return losses
+        if mode == 'loss':  # the photos' own geometry (no sketch_prob)
+            return self.gan_losses(dict(photo=photo), training=False)
         if mode == 'predict':
             if 'appearance_photo' in batch:
                 return self.predict_swap(photo, sketch, **batch)
-            pred = self.reconstruct(photo)
-            sketch_pred = None
+            faces = dict(pred=self.reconstruct(photo), gt=photo)
             if sketch is not None:
                 everyone = torch.ones(photo.shape[0], dtype=torch.bool, device=photo.device)
-                sketch_pred = self.reconstruct(photo, sketch, everyone)
-            outputs = []
-            for i in range(photo.shape[0]):
-                out = dict(pred=pred[i].detach().cpu(), gt=photo[i].detach().cpu())
-                if sketch_pred is not None:
-                    out['sketch_pred'] = sketch_pred[i].detach().cpu()
-                for key in ('name', 'index'):
-                    if key in batch:
-                        v = batch[key][i]
-                        out[key] = v.item() if torch.is_tensor(v) else v
-                outputs.append(out)
-            return outputs
+                faces['sketch_pred'] = self.reconstruct(photo, sketch, everyone)
+            return per_sample_outputs({'': faces}, photo.shape[0], batch, keys=('name', 'index'))
         raise ValueError(f'{type(self).__name__}.forward: unknown mode {mode!r}')
 
     def predict_swap(self, photo: torch.Tensor, sketch: torch.Tensor,
@@ -243,7 +179,7 @@ class GlobalFusion(DeepFaceEditingBase):
             reconstruction     G_fuse(fuse_c G(E_I(I_i,c), E_A(I_i,c)))
 
         (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and, per component
-        c, the codes of :func:`swap_codes` of the crops of these faces (``c/swap_code``, ...);
+        c, the codes of :func:`~.gan_stage.swap_codes` of the crops of these faces (``c/swap_code``, ...);
         plus ``name``, ``appearance_name``, ``index``, ``pair``.
         """
         faces = dict(geometry=photo, sketch=sketch, appearance=appearance_photo,

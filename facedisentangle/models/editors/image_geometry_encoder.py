@@ -8,6 +8,7 @@ import torch
 from facedisentangle.registry import MODELS
 
 from .base import DeepFaceEditingBase
+from .sample_outputs import per_sample_outputs
 
 
 @MODELS.register_module()
@@ -74,21 +75,10 @@ class ImageGeometryEncoderTrainer(DeepFaceEditingBase):
             per_comp = {}
             for c in self.components:
                 code_pred, code_target = self.encode(photo, sketch, c)
-                per_comp[c] = (code_pred, code_target, self.sketch_decoders[c](code_pred),
-                               self.crop(sketch, c))
-            outputs = []
-            for i in range(photo.shape[0]):
-                out = {}
-                for c, (cp, ct, sp, sg) in per_comp.items():
-                    out.update({f'{c}/code_pred': cp[i].detach().cpu(),
-                                f'{c}/code_gt': ct[i].detach().cpu(),
-                                f'{c}/sketch_pred': sp[i].detach().cpu(),
-                                f'{c}/sketch_gt': sg[i].detach().cpu()})
-                for key in ('name', 'index'):
-                    if key in batch:
-                        out[key] = batch[key][i]
-                outputs.append(out)
-            return outputs
+                per_comp[c] = dict(code_pred=code_pred, code_gt=code_target,
+                                   sketch_pred=self.sketch_decoders[c](code_pred),
+                                   sketch_gt=self.crop(sketch, c))
+            return per_sample_outputs(per_comp, photo.shape[0], batch, keys=('name', 'index'))
         raise ValueError(f'ImageGeometryEncoderTrainer.forward: unknown mode {mode!r}')
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:

@@ -14,27 +14,20 @@ at ngf 32, 4 down-samplings, 9 ResnetBlocks, instance norm). The trained network
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
 import torch
-from mmengine.optim import OptimWrapperDict
 
 from facedisentangle.registry import BACKBONES, MODELS
 
-from .base import DeepFaceEditingBase
-from .gan_stage import (
-    build_image_discriminator,
-    check_gan_optim_wrapper,
-    frozen,
-    split_scales,
-    update_generator_and_discriminator,
-)
+from .gan_stage import ImageGANStage
+from .sample_outputs import per_sample_outputs
 
 
 @MODELS.register_module()
-class ImageToSketch(DeepFaceEditingBase):
-    """Photo -> sketch generator with a conditional multi-scale discriminator.
+class ImageToSketch(ImageGANStage):
+    """Photo -> sketch generator with a conditional multi-scale discriminator, trained by
+    :class:`ImageGANStage`'s step and terms (fake = S_hat, real = S, D sees the photo too).
 
     Args:
         image_to_sketch: backbone config of G_s (``ImageToSketchGenerator``).
@@ -44,6 +37,9 @@ class ImageToSketch(DeepFaceEditingBase):
         layout, data_preprocessor, init_cfg: see :class:`DeepFaceEditingBase` (the layout only
             names the resolution; the generator sees whole faces).
     """
+
+    GENERATOR = 'image_to_sketch'
+    DISCRIMINATOR = 'sketch_discriminator'
 
     def __init__(self, image_to_sketch: Mapping, sketch_discriminator: Mapping | None = None,
                  loss_gan: Mapping | None = dict(type='GANLoss', gan_type='lsgan'),  # noqa: B006
@@ -56,91 +52,37 @@ class ImageToSketch(DeepFaceEditingBase):
         super().__init__(layout=layout, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         name = type(self).__name__
         self.image_to_sketch = BACKBONES.build(dict(image_to_sketch))
-        self.loss_gan = self.build_loss(loss_gan)
-        self.loss_feat = self.build_loss(loss_feat)
-        self.loss_vgg = self.build_loss(loss_vgg)
-        self.loss_rec = self.build_loss(loss_rec)
-        self.sketch_discriminator = build_image_discriminator(self, 'sketch_discriminator', sketch_discriminator)
+        self.build_gan(sketch_discriminator, loss_gan, loss_feat, loss_vgg, loss_rec)
         if self.layout.resolution % self.image_to_sketch.stride:
             raise ValueError(f'{name}: faces of {self.layout.resolution} px are not a multiple '
                              f'of the generator stride {self.image_to_sketch.stride}')
 
-    # ------------------------------------------------------------------ losses
-    def _d(self, photo: torch.Tensor, sketch: torch.Tensor) -> list:
-        return self.sketch_discriminator(torch.cat([photo, sketch], 1))
+    # ------------------------------------------------------------------ training
+    def gan_inputs(self, data: dict, training: bool) -> dict:
+        return dict(photo=data['photo'], real=data.get('sketch'))
 
-    def generator_losses(self, fake: torch.Tensor, real: torch.Tensor,
-                         photo: torch.Tensor) -> dict:
-        losses = {}
-        if self.loss_rec is not None:
-            losses[self.loss_rec.loss_name] = self.loss_rec(fake, real)
-        if self.loss_vgg is not None:
-            losses[self.loss_vgg.loss_name] = self.loss_vgg(fake, real)
-        if self.sketch_discriminator is not None:
-            b = fake.shape[0]
-            pred = self._d(torch.cat([photo, photo]), torch.cat([fake, real]))
-            losses[f'{self.loss_gan.loss_name}_g'] = self.loss_gan(
-                split_scales(pred, 0, b), target_is_real=True, is_disc=False)
-            if self.loss_feat is not None:
-                real_feats = [[f.detach() for f in s] for s in split_scales(pred, b, 2 * b)]
-                losses[self.loss_feat.loss_name] = self.loss_feat(split_scales(pred, 0, b),
-                                                                  real_feats)
-        return losses
+    def generate(self, inputs: dict, training: bool) -> dict:
+        return dict(inputs, fake=self.image_to_sketch(inputs['photo']))
 
-    def discriminator_losses(self, fake: torch.Tensor, real: torch.Tensor,
-                             photo: torch.Tensor) -> dict:
-        b = fake.shape[0]
-        pred = self._d(torch.cat([photo, photo]), torch.cat([real, fake.detach()]))
-        name = self.loss_gan.loss_name
-        return {
-            f'{name}_d_real': 0.5 * self.loss_gan(split_scales(pred, 0, b), target_is_real=True,
-                                                  is_disc=True),
-            f'{name}_d_fake': 0.5 * self.loss_gan(split_scales(pred, b, 2 * b),
-                                                  target_is_real=False, is_disc=True),
-        }
-
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
-        """One generator step (D frozen), then one discriminator step."""
-        has_d = check_gan_optim_wrapper(self, optim_wrapper,
-                                        self.sketch_discriminator is not None)
-        data = self.data_preprocessor(data, True)
-        photo, real = data['photo'], data['sketch']
-        with optim_wrapper['generator'].optim_context(self.image_to_sketch):
-            fake = self.image_to_sketch(photo)
-            ctx = frozen(self.sketch_discriminator) if has_d else contextlib.nullcontext()
-            with ctx:
-                g_losses = self.generator_losses(fake, real, photo)
-        d_losses = None
-        if has_d:
-            with optim_wrapper['discriminator'].optim_context(self.sketch_discriminator):
-                d_losses = self.discriminator_losses(fake, real, photo)
-        return update_generator_and_discriminator(self, optim_wrapper, g_losses, d_losses)
+    def discriminator_input(self, image: torch.Tensor, outs: dict) -> torch.Tensor:
+        """D is conditional: it sees the photo next to the (true or generated) sketch."""
+        return torch.cat([outs['photo'], image], 1)
 
     # ------------------------------------------------------------------ inference
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor | None = None,
                 mode: str = 'tensor', **batch):
         """``'tensor'``: the generated sketches; ``'predict'``: per-sample ``pred``, ``gt``
         (the data set's sketch), name, index; ``'loss'``: the G- and D-side terms."""
-        fake = self.image_to_sketch(photo)
         if mode == 'tensor':
-            return fake
+            return self.image_to_sketch(photo)
         if mode == 'loss':
-            losses = self.generator_losses(fake, sketch, photo)
-            if self.sketch_discriminator is not None:
-                losses.update(self.discriminator_losses(fake, sketch, photo))
-            return losses
+            return self.gan_losses(dict(photo=photo, sketch=sketch), self.training)
         if mode == 'predict':
-            outputs = []
-            for i in range(photo.shape[0]):
-                out = dict(pred=fake[i].detach().cpu())
-                if sketch is not None:
-                    out['gt'] = sketch[i].detach().cpu()
-                for key in ('name', 'index'):
-                    if key in batch:
-                        v = batch[key][i]
-                        out[key] = v.item() if torch.is_tensor(v) else v
-                outputs.append(out)
-            return outputs
+            sketches = dict(pred=self.image_to_sketch(photo))
+            if sketch is not None:
+                sketches['gt'] = sketch
+            return per_sample_outputs({'': sketches}, photo.shape[0], batch,
+                                      keys=('name', 'index'))
         raise ValueError(f'{type(self).__name__}.forward: unknown mode {mode!r}')
 
     def get_visuals(self, data: dict) -> dict[str, list[torch.Tensor]]:

@@ -1,30 +1,22 @@
 """Stage 3 of DeepFaceEditing: Local Disentanglement (LD) of geometry and appearance."""
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.optim import OptimWrapperDict
 
+from facedisentangle.models.losses.utils import check_region_weights, region_weight_map
 from facedisentangle.registry import MODELS
 
-from .base import DeepFaceEditingBase
-from .gan_stage import (
-    PerComponentNetworks,
-    check_gan_optim_wrapper,
-    frozen,
-    roll_scales,
-    split_scales,
-    update_generator_and_discriminator,
-)
+from .gan_stage import GANStage, PerComponentNetworks, discriminate, roll_scales, swap_codes
+from .sample_outputs import per_sample_outputs
 from .sub_network_ema import SubNetworkEMA  # noqa: F401  (registers ema_type='SubNetworkEMA')
 
 
 @MODELS.register_module()
-class LocalDisentanglement(DeepFaceEditingBase):
+class LocalDisentanglement(GANStage):
     """Stage 3: per component c, disentangle geometry and appearance (docs/method.md sections 3-4).
 
     Pairs ``(I1, I2)``: ``I2`` is the batch ``I1`` rolled by one sample (sample k takes the
@@ -55,10 +47,10 @@ class LocalDisentanglement(DeepFaceEditingBase):
     Without ``loss_gan`` there is no discriminator (``discriminator=None``, and no
     feature-matching terms, which need a trained discriminator).
 
-    ``train_step`` computes every loss, checks them all (NaN/Inf stops training before any
-    optimiser step), then updates G with ``optim_wrapper['generator']`` (D frozen; the
-    adversarial and feature-matching terms use D before its update, as pix2pixHD) and D with
-    ``optim_wrapper['discriminator']`` (on the same fakes, detached).
+    ``train_step`` is :class:`GANStage`'s: every loss computed and checked (NaN/Inf stops
+    training before any optimiser step), then G updated with ``optim_wrapper['generator']``
+    (D frozen; the adversarial and feature-matching terms use D before its update, as
+    pix2pixHD) and D with ``optim_wrapper['discriminator']`` (on the same fakes, detached).
 
     Args:
         generator: backbone config of G_syn (``ComponentGenerator``, E_A nested as
@@ -78,8 +70,16 @@ class LocalDisentanglement(DeepFaceEditingBase):
             as they are, as the paper. Ours, not in the paper: a code that must reconstruct
             I1 from a shifted copy cannot tie a region's colour to where the region is.
         loss_*: loss configs (losses registry), see above.
+        region_weights: ours, off (None) by default: ``[dict(labels=[...], weight=w), ...]``
+            weighs each pixel of ``L_rec`` by its region in I1's label map and each pixel of
+            ``L_Cycle``'s L1 by its region in I2's (w = 1 outside the listed regions), e.g.
+            ``[dict(labels=[5], weight=10.0)]`` for the irises of the synthetic faces. The
+            train data set then needs ``load_labels=True``.
         layout, components, data_preprocessor, init_cfg: see :class:`DeepFaceEditingBase`.
     """
+
+    GENERATOR = 'generators'
+    DISCRIMINATOR = 'discriminators'
 
     def __init__(self, generator: Mapping, image_encoder: Mapping, sketch_encoder: Mapping,
                  discriminator: Mapping | None = None, stage2_checkpoint: str | None = None,
@@ -94,11 +94,13 @@ class LocalDisentanglement(DeepFaceEditingBase):
                  loss_cycle_vgg: Mapping | None = dict(  # noqa: B006
                      type='PerceptualLoss', loss_name='loss_cycle_vgg'),
                  loss_gan: Mapping | None = dict(type='GANLoss', gan_type='lsgan'),  # noqa: B006
+                 region_weights: Sequence[Mapping] | None = None,
                  layout: Mapping | None = None, components: Sequence[str] | None = None,
                  data_preprocessor: Mapping | None = None, init_cfg: Mapping | None = None):
         super().__init__(layout=layout, components=components,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         name = type(self).__name__
+        self.region_weights = check_region_weights(region_weights, name)
         if not 0.0 <= float(sketch_prob) <= 1.0:
             raise ValueError(f'{name}: sketch_prob must be in [0, 1], got {sketch_prob!r}')
         self.sketch_prob = float(sketch_prob)
@@ -192,9 +194,9 @@ class LocalDisentanglement(DeepFaceEditingBase):
 
     @property
     def needs_labels(self) -> bool:
-        """Whether a pixel term weighs regions of the label map (``region_weights``)."""
-        return any(getattr(getattr(self, k), 'region_weights', None) is not None
-                   for k in ('loss_rec', 'loss_cycle'))
+        """Whether the pixel terms weigh regions of the label map (``region_weights``)."""
+        return self.region_weights is not None and any(
+            getattr(self, k) is not None for k in ('loss_rec', 'loss_cycle'))
 
     @property
     def needs_cycle(self) -> bool:
@@ -223,7 +225,7 @@ class LocalDisentanglement(DeepFaceEditingBase):
         ``rec = G(g1, E_A(I1))`` and, if asked, ``mix = G(g1, E_A(I2))`` and
         ``cycle = G(E_I(I2), E_A(I_mix))``. ``use_sketch`` (B,) selects ``g1 = E_s(S1)``.
         ``label`` (full-face label maps ``(B, H, W)``, optional) adds their crops ``label1``
-        and ``label2`` (I2's), for losses with ``region_weights``. ``augment`` shifts what the
+        and ``label2`` (I2's), for the ``region_weights``. ``augment`` shifts what the
         appearance encoder reads by up to ``appearance_shift`` pixels (training only).
         """
         i1, s1 = self.crop(photo, comp), self.crop(sketch, comp)
@@ -282,14 +284,23 @@ class LocalDisentanglement(DeepFaceEditingBase):
     def _key(self, comp: str, loss: nn.Module, suffix: str = '') -> str:
         return f'{comp}/{loss.loss_name}{suffix}'
 
-    def generator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
+    def pixel_weight(self, label: torch.Tensor | None, like: torch.Tensor
+                     ) -> torch.Tensor | None:
+        """The ``region_weights`` map ``(B, 1, h, w)`` of a label crop (``label1``, I1's, for
+        I_rec; ``label2``, I2's, for I_cycle), in the dtype and device of the image ``like``;
+        None without region weights."""
+        if self.region_weights is None:
+            return None
+        return region_weight_map(label, self.region_weights, like, type(self).__name__)
+
+    def component_generator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
         """The G-side terms of component ``comp`` (D is used, not trained)."""
         losses = {}
         i1, i2, rec = out['i1'], out['i2'], out['rec']
         mix, cyc = out.get('mix'), out.get('cycle')
         if self.loss_rec is not None:
             losses[self._key(comp, self.loss_rec)] = self.loss_rec(
-                rec, i1, **_region_label(self.loss_rec, out, 'label1'))
+                rec, i1, self.pixel_weight(out.get('label1'), rec))
         if self.loss_vgg is not None:
             losses[self._key(comp, self.loss_vgg)] = self.loss_vgg(rec, i1)
         if self.loss_geo is not None:
@@ -297,49 +308,62 @@ class LocalDisentanglement(DeepFaceEditingBase):
             losses[self._key(comp, self.loss_geo)] = self.loss_geo(code_mix, out['code1'])
         if self.loss_cycle is not None:
             losses[self._key(comp, self.loss_cycle)] = self.loss_cycle(
-                cyc, i2, **_region_label(self.loss_cycle, out, 'label2'))
+                cyc, i2, self.pixel_weight(out.get('label2'), cyc))
         if self.loss_cycle_vgg is not None:
             losses[self._key(comp, self.loss_cycle_vgg)] = self.loss_cycle_vgg(cyc, i2)
         if self.discriminators is None:
             return losses
         # one discriminator pass over the fakes this step needs: [I_rec; I_mix; I_cycle]
-        b = i1.shape[0]
-        fakes = [rec] + ([mix] if mix is not None else [])
+        fakes = dict(rec=rec)
+        if mix is not None:
+            fakes['mix'] = mix
         if self.loss_cycle_feat is not None:
-            fakes.append(cyc)
-        pred = self.discriminators(comp, torch.cat(fakes))
+            fakes['cycle'] = cyc
+        pred = discriminate(self.discriminators, fakes, comp)
         if self.loss_gan is not None:
-            n_adv = 2 * b if mix is not None else b
             losses[self._key(comp, self.loss_gan, '_g')] = self.loss_gan(
-                split_scales(pred, 0, n_adv), target_is_real=True, is_disc=False)
+                pred[[k for k in ('rec', 'mix') if k in fakes]], target_is_real=True,
+                is_disc=False)
         if self.loss_feat is not None or self.loss_cycle_feat is not None:
             with torch.no_grad():
                 pred_real = self.discriminators(comp, i1)
             if self.loss_feat is not None:
-                losses[self._key(comp, self.loss_feat)] = self.loss_feat(
-                    split_scales(pred, 0, b), pred_real)
+                losses[self._key(comp, self.loss_feat)] = self.loss_feat(pred['rec'], pred_real)
             if self.loss_cycle_feat is not None:  # D(I2) is D(I1) rolled (per-sample D)
-                start = len(fakes) * b - b
                 losses[self._key(comp, self.loss_cycle_feat)] = self.loss_cycle_feat(
-                    split_scales(pred, start, start + b), roll_scales(pred_real))
+                    pred['cycle'], roll_scales(pred_real))
         return losses
 
-    def discriminator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
+    def component_discriminator_losses(self, comp: str, out: dict[str, torch.Tensor]) -> dict:
         """The D-side terms of component ``comp`` on I1 (real) and the detached fakes."""
-        b = out['i1'].shape[0]
-        fakes = [out['rec']] + ([out['mix']] if 'mix' in out else [])
-        pred = self.discriminators(comp, torch.cat([out['i1']] + [f.detach() for f in fakes]))
-        n = pred[0][-1].shape[0]
+        images = dict(real=out['i1'], rec=out['rec'].detach())
+        if 'mix' in out:
+            images['mix'] = out['mix'].detach()
+        pred = discriminate(self.discriminators, images, comp)
         return {
             self._key(comp, self.loss_gan, '_d_real'):
-                0.5 * self.loss_gan(split_scales(pred, 0, b), target_is_real=True,
-                                    is_disc=True),
+                0.5 * self.loss_gan(pred['real'], target_is_real=True, is_disc=True),
             self._key(comp, self.loss_gan, '_d_fake'):
-                0.5 * self.loss_gan(split_scales(pred, b, n), target_is_real=False,
+                0.5 * self.loss_gan(pred[list(images)[1:]], target_is_real=False,
                                     is_disc=True),
         }
 
-    def _synthesize_all(self, photo, sketch, training: bool, label=None) -> dict[str, dict]:
+    def generator_losses(self, outs: dict[str, dict]) -> dict:
+        losses = {}
+        for c in self.components:
+            losses.update(self.component_generator_losses(c, outs[c]))
+        return losses
+
+    def discriminator_losses(self, outs: dict[str, dict]) -> dict:
+        losses = {}
+        for c in self.components:
+            losses.update(self.component_discriminator_losses(c, outs[c]))
+        return losses
+
+    def generate(self, inputs: dict, training: bool) -> dict[str, dict]:
+        """:meth:`synthesize` for every component: ``{component: images}`` (in training the
+        geometry of some samples from the sketch, ``sketch_prob``, and shifted appearance)."""
+        photo, sketch, label = inputs['photo'], inputs['sketch'], inputs.get('label')
         outs = {}
         for c in self.components:
             use_sketch = self.draw_sketch_mask(photo.shape[0], photo.device) if training \
@@ -350,46 +374,14 @@ class LocalDisentanglement(DeepFaceEditingBase):
                                       augment=training)
         return outs
 
-    # ------------------------------------------------------------------ training
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:
-        """One generator step and one discriminator step (see the class docstring)."""
-        has_d = check_gan_optim_wrapper(self, optim_wrapper, self.discriminators is not None)
-        g_wrapper = optim_wrapper['generator']
-        data = self.data_preprocessor(data, True)
-        photo, sketch = data['photo'], data['sketch']
-
-        with g_wrapper.optim_context(self.generators):
-            ctx = frozen(self.discriminators) if has_d else contextlib.nullcontext()
-            with ctx:
-                outs = self._synthesize_all(photo, sketch, training=True,
-                                            label=data.get('label'))
-                g_losses = {}
-                for c in self.components:
-                    g_losses.update(self.generator_losses(c, outs[c]))
-        d_losses = {}
-        if has_d:
-            d_wrapper = optim_wrapper['discriminator']
-            with d_wrapper.optim_context(self.discriminators):
-                for c in self.components:
-                    d_losses.update(self.discriminator_losses(c, outs[c]))
-        return update_generator_and_discriminator(self, optim_wrapper, g_losses,
-                                                  d_losses if has_d else None)
-
     # ------------------------------------------------------------------ inference
     def forward(self, photo: torch.Tensor, sketch: torch.Tensor, mode: str = 'tensor', **batch):
         """``'loss'``: every G- and D-side term (no update); ``'predict'``: per-sample swap
         results for metrics; ``'tensor'``: ``{component: {'rec', 'mix', 'cycle'}}``."""
         if mode == 'loss':
-            outs = self._synthesize_all(photo, sketch, training=self.training,
-                                        label=batch.get('label'))
-            losses = {}
-            for c in self.components:
-                losses.update(self.generator_losses(c, outs[c]))
-                if self.discriminators is not None:
-                    losses.update(self.discriminator_losses(c, outs[c]))
-            return losses
+            return self.gan_losses(dict(batch, photo=photo, sketch=sketch), self.training)
         if mode == 'tensor':
-            outs = self._synthesize_all(photo, sketch, training=False)
+            outs = self.generate(dict(photo=photo, sketch=sketch), training=False)
             return {c: {k: v for k, v in o.items() if k in ('rec', 'mix', 'cycle')}
                     for c, o in outs.items()}
         if mode == 'predict':
@@ -423,19 +415,10 @@ class LocalDisentanglement(DeepFaceEditingBase):
             per_comp[c] = dict(photo=out['i1'], rec=out['rec'], app=out['i2'], mix=mix,
                                sketch=out['s1'], sketch_mix=sketch_mix,
                                code=out['code_photo'], mix_code=self.image_encoders[c](mix))
-        outputs = []
-        for i in range(photo.shape[0]):
-            j = (i - 1) % photo.shape[0]
-            sample = {f'{c}/{k}': v[i].detach().cpu()
-                      for c, d in per_comp.items() for k, v in d.items()}
-            for key in self.PARTNER_KEYS:
-                if key in batch:
-                    sample[key] = _item(batch[key], i)
-                    sample[f'partner_{key}'] = _item(batch[key], j)
-            if 'label' in batch:
-                sample['label'] = batch['label'][i].detach().cpu()
-            outputs.append(sample)
-        return outputs
+        if 'label' in batch:
+            per_comp[''] = dict(label=batch['label'])
+        return per_sample_outputs(per_comp, photo.shape[0], batch, keys=self.PARTNER_KEYS,
+                                  partner_keys=self.PARTNER_KEYS)
 
     def predict_swap(self, photo: torch.Tensor, sketch: torch.Tensor,
                      appearance_photo: torch.Tensor, truth: torch.Tensor | None = None,
@@ -448,7 +431,8 @@ class LocalDisentanglement(DeepFaceEditingBase):
             c/appearance I_j    c/reconstruction G(E_I(I_i), E_A(I_i))
 
         (``swap_gt``/``label`` when the batch has ``truth``/``truth_label``) and the codes of
-        :func:`swap_codes`; plus ``name``, ``appearance_name``, ``index``, ``pair``.
+        :func:`~.gan_stage.swap_codes`; plus ``name``, ``appearance_name``, ``index``,
+        ``pair``.
         """
         per_comp = {}
         for c in self.components:
@@ -476,54 +460,3 @@ class LocalDisentanglement(DeepFaceEditingBase):
                                       out.get('mix', out['rec']), out['rec'], sketch_mix]
         return visuals
 
-
-SWAP_OUTPUTS = ('swap', 'sketch_swap')
-SWAP_SAMPLE_KEYS = ('name', 'appearance_name', 'index', 'pair')
-
-
-def swap_codes(model, comp: str, images: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Codes of the crops of component ``comp`` for the consistency metrics: geometry
-    ``geometry_code = E_I(I_i)``, ``{o}_code = E_I(o)`` and appearance (the 64-d vector of
-    E_A) ``appearance_code = E_A(I_j)``, ``{o}_appearance_code = E_A(o)`` for each output ``o``
-    of ``SWAP_OUTPUTS`` in ``images``."""
-    def app(img):
-        return model.generators(comp, img, method='encode_appearance')
-
-    encode = model.image_encoders[comp]
-    codes = dict(geometry_code=encode(images['geometry']),
-                 appearance_code=app(images['appearance']))
-    for out in SWAP_OUTPUTS:
-        if out in images:
-            codes[f'{out}_code'] = encode(images[out])
-            codes[f'{out}_appearance_code'] = app(images[out])
-    return codes
-
-
-def per_sample_outputs(per_group: dict[str, dict[str, torch.Tensor]], batch_size: int,
-                       batch: dict) -> list[dict]:
-    """``{group: {key: (B, ...) tensor}}`` -> one dict per sample with keys ``group/key``
-    (``key`` for group ''), on the CPU, plus ``SWAP_SAMPLE_KEYS`` of the batch."""
-    outputs = []
-    for i in range(batch_size):
-        sample = {f'{g}/{k}' if g else k: v[i].detach().cpu()
-                  for g, d in per_group.items() for k, v in d.items()}
-        sample.update({k: _item(batch[k], i) for k in SWAP_SAMPLE_KEYS if k in batch})
-        outputs.append(sample)
-    return outputs
-
-
-def _region_label(loss, out: dict, key: str) -> dict:
-    """``dict(label=out[key])`` for a loss with ``region_weights`` (None when the batch had no
-    label map: the loss then names what is missing), else ``{}``."""
-    if getattr(loss, 'region_weights', None) is None:
-        return {}
-    return dict(label=out.get(key))
-
-
-def _item(value, i: int):
-    """Sample ``i`` of a collated batch entry (tensor, list or tuple)."""
-    v = value[i]
-    if torch.is_tensor(v):
-        v = v.detach().cpu()
-        return v.item() if v.dim() == 0 else v
-    return v

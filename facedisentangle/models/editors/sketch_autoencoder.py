@@ -8,6 +8,7 @@ import torch
 from facedisentangle.registry import MODELS
 
 from .base import DeepFaceEditingBase
+from .sample_outputs import per_sample_outputs
 
 
 @MODELS.register_module()
@@ -66,14 +67,8 @@ def reconstruction_outputs(model, recon: dict, targets: dict, mode: str, batch: 
         return {f'{c}/{model.loss_rec.loss_name}': model.loss_rec(recon[c], targets[c])
                 for c in recon}
     if mode == 'predict':
-        outputs = []
-        for i in range(next(iter(recon.values())).shape[0]):
-            out = {f'{c}/pred': recon[c][i].detach().cpu() for c in recon}
-            out.update({f'{c}/gt': targets[c][i].detach().cpu() for c in recon})
-            for key in ('name', 'index'):
-                if key in batch:
-                    out[key] = batch[key][i]
-            outputs.append(out)
-        return outputs
+        return per_sample_outputs({c: dict(pred=recon[c], gt=targets[c]) for c in recon},
+                                  next(iter(recon.values())).shape[0], batch,
+                                  keys=('name', 'index'))
     raise ValueError(f'{type(model).__name__}.forward: unknown mode {mode!r} '
                      "(expected 'loss', 'predict' or 'tensor')")

@@ -1,4 +1,5 @@
-"""Checks shared by the loss modules: loss names, weights, reductions, input shapes."""
+"""Checks shared by the loss modules (loss names, weights, reductions, input shapes) and the
+region weight maps of the pixel L1 terms."""
 from __future__ import annotations
 
 import math
@@ -86,8 +87,8 @@ def region_weight_map(label: torch.Tensor, region_weights, like: torch.Tensor,
     entry listing the pixel's label, 1 elsewhere."""
     if not isinstance(label, torch.Tensor):
         raise ValueError(f'{cls}: region_weights needs the label map of the target (a (B, H, W) '
-                         'tensor), got none. Stage 3 (LocalDisentanglement) passes it when the '
-                         'train data set has load_labels=True; the other stages pass none.')
+                         'tensor), got none: the batch has no label maps. Set the train data '
+                         "set's load_labels=True.")
     if label.dim() == 4 and label.shape[1] == 1:
         label = label[:, 0]
     if label.dim() != 3 or (like.shape[0], *like.shape[2:]) != tuple(label.shape):
@@ -99,17 +100,3 @@ def region_weight_map(label: torch.Tensor, region_weights, like: torch.Tensor,
         mask = torch.isin(label, torch.tensor(labels, dtype=label.dtype, device=label.device))
         weight[mask.to(like.device)] = w
     return weight[:, None]
-
-
-def weighted_l1(pred: torch.Tensor, target: torch.Tensor, reduction: str,
-                region_weights=None, label: torch.Tensor | None = None,
-                cls: str = 'loss') -> torch.Tensor:
-    """:func:`l1`, each pixel's absolute difference times its region weight when
-    ``region_weights`` is set (still divided by the number of elements for ``'mean'``, so
-    all-ones weights give the plain L1)."""
-    if region_weights is None:
-        return l1(pred, target, reduction)
-    diff = (pred - target).abs() * region_weight_map(label, region_weights, pred, cls)
-    if reduction == 'none':
-        return diff
-    return diff.mean() if reduction == 'mean' else diff.sum()
