@@ -14,18 +14,14 @@ E_sketch has 1 ResnetBlock (``SketchEncoder``), E_image 6 (``ImageGeometryEncode
 """
 from __future__ import annotations
 
-import torch
-import torch.nn as nn
-
 from facedisentangle.registry import BACKBONES
 
-from ._checks import check_strided_input
 from .sampling import encoder_layers
-from .weight_init import WeightInitMixin
+from .strided_net import StridedNet
 
 
 @BACKBONES.register_module()
-class GeometryEncoder(WeightInitMixin, nn.Module):
+class GeometryEncoder(StridedNet):
     """Image (or sketch) -> spatial geometry code (pix2pixHD encoder + ResnetBlocks).
 
     Args:
@@ -45,19 +41,10 @@ class GeometryEncoder(WeightInitMixin, nn.Module):
     def __init__(self, input_nc: int = 3, ngf: int = 64, n_downsampling: int = 4,
                  n_blocks: int = 1, norm: str = 'in', padding: str = 'reflect',
                  init_type: str = 'normal', init_gain: float = 0.02):
-        super().__init__()
-        self.input_nc = input_nc
+        layers = encoder_layers(type(self).__name__, input_nc, ngf, n_downsampling, n_blocks,
+                                norm, padding)
+        super().__init__(input_nc, 2 ** n_downsampling, layers, init_type, init_gain)
         self.out_channels = ngf * 2 ** n_downsampling
-        self.stride = 2 ** n_downsampling
-        self.model = nn.Sequential(*encoder_layers(type(self).__name__, input_nc, ngf,
-                                                  n_downsampling, n_blocks, norm, padding))
-        self.init_type, self.init_gain = init_type, init_gain
-        self.init_weights()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, input_nc, H, W) -> (B, out_channels, H / stride, W / stride)``."""
-        check_strided_input(x, self)
-        return self.model(x)
 
 
 @BACKBONES.register_module()

@@ -16,18 +16,14 @@ At input_nc 64, ngf 64, n 4, b 4: ``model.1`` stem conv, ``model.16..19`` Resnet
 """
 from __future__ import annotations
 
-import torch
-import torch.nn as nn
-
 from facedisentangle.registry import BACKBONES
 
-from ._checks import check_strided_input
 from .sampling import encoder_layers, head_layers, upsampling_layers
-from .weight_init import WeightInitMixin
+from .strided_net import StridedNet
 
 
 @BACKBONES.register_module(name=['GlobalGenerator', 'GlobalFusionGenerator'])
-class GlobalGenerator(WeightInitMixin, nn.Module):
+class GlobalGenerator(StridedNet):
     """pix2pixHD global generator: encoder, ResnetBlocks, decoder, same size in and out.
 
     Args:
@@ -44,20 +40,10 @@ class GlobalGenerator(WeightInitMixin, nn.Module):
     def __init__(self, input_nc: int = 64, output_nc: int = 3, ngf: int = 64,
                  n_downsampling: int = 4, n_blocks: int = 4, norm: str = 'in',
                  padding: str = 'reflect', init_type: str = 'normal', init_gain: float = 0.02):
-        super().__init__()
-        self.input_nc = input_nc
-        self.stride = 2 ** n_downsampling
         layers = encoder_layers(type(self).__name__, input_nc, ngf, n_downsampling, n_blocks,
                                 norm, padding)
         layers += upsampling_layers(ngf, n_downsampling, norm) + head_layers(ngf, output_nc)
-        self.model = nn.Sequential(*layers)  # one flat Sequential: the official indices
-        self.init_type, self.init_gain = init_type, init_gain
-        self.init_weights()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, input_nc, H, W) -> (B, output_nc, H, W)`` in [-1, 1]."""
-        check_strided_input(x, self)
-        return self.model(x)
+        super().__init__(input_nc, 2 ** n_downsampling, layers, init_type, init_gain)
 
 
 @BACKBONES.register_module()
