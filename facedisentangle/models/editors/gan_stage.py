@@ -3,6 +3,7 @@ their one training step and the pieces they share."""
 from __future__ import annotations
 
 import contextlib
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
 import torch
@@ -117,14 +118,17 @@ class GANStage(DeepFaceEditingBase):
         """Inputs of :meth:`generate` from the preprocessed batch (frozen networks' work)."""
         return data
 
+    @abstractmethod
     def generate(self, inputs: dict, training: bool) -> dict:
-        raise NotImplementedError
+        """The generator's images (and what the losses need) from :meth:`gan_inputs`."""
 
+    @abstractmethod
     def generator_losses(self, outs: dict) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The G-side terms (the discriminator used, not trained)."""
 
+    @abstractmethod
     def discriminator_losses(self, outs: dict) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The D-side terms on the detached fakes of ``outs``."""
 
     # ------------------------------------------------------------------ the step
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> dict[str, torch.Tensor]:

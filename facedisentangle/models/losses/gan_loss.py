@@ -9,7 +9,7 @@ from torch import nn
 
 from facedisentangle.registry import LOSSES
 
-from .utils import check_loss_name, check_weight
+from .utils import check_choice, check_loss_name, check_weight
 
 GAN_TYPES = ('lsgan', 'hinge', 'vanilla')
 SCALE_REDUCTIONS = ('mean', 'sum')
@@ -61,18 +61,13 @@ class GANLoss(nn.Module):
                  scale_reduction: str = 'mean', loss_name: str = 'loss_gan') -> None:
         super().__init__()
         name = type(self).__name__
-        if gan_type not in GAN_TYPES:
-            raise ValueError(f'{name}: gan_type={gan_type!r} is not supported; allowed values: '
-                             f'{", ".join(GAN_TYPES)}.')
-        if scale_reduction not in SCALE_REDUCTIONS:
-            raise ValueError(f'{name}: scale_reduction={scale_reduction!r} is not one of '
-                             f'{", ".join(SCALE_REDUCTIONS)}.')
-        self.gan_type = gan_type
+        self.gan_type = check_choice(gan_type, 'gan_type', GAN_TYPES, name)
         self.real_label = float(real_label)
         self.fake_label = float(fake_label)
         self.loss_weight = check_weight(loss_weight, 'loss_weight', name)
         self.disc_loss_weight = check_weight(disc_loss_weight, 'disc_loss_weight', name)
-        self.scale_reduction = scale_reduction
+        self.scale_reduction = check_choice(scale_reduction, 'scale_reduction',
+                                            SCALE_REDUCTIONS, name)
         self.loss_name = check_loss_name(loss_name, name)
 
     @staticmethod

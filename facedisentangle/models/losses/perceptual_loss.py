@@ -11,7 +11,7 @@ from torch import nn
 from facedisentangle.registry import LOSSES
 from facedisentangle.utils.pretrained import find_pretrained, load_pretrained_state_dict
 
-from .utils import check_loss_name, check_same_shape, check_weight
+from .utils import check_choice, check_loss_name, check_same_shape, check_weight
 from .vgg19_features import VGG19Features
 
 VGG19_FILENAME = 'vgg19-dcbb9e9d.pth'
@@ -78,10 +78,7 @@ class PerceptualLoss(nn.Module):
                              f'{{layer name: weight}}, got {layer_weights!r}.')
         self.layer_weights = {str(k): check_weight(v, f'layer_weights[{k!r}]', name)
                               for k, v in layer_weights.items()}
-        if criterion not in CRITERIA:
-            raise ValueError(f'{name}: criterion={criterion!r} is not one of '
-                             f'{", ".join(CRITERIA)}.')
-        self.criterion = criterion
+        self.criterion = check_choice(criterion, 'criterion', CRITERIA, name)
         self.normalize_input = bool(normalize_input)
         self.pretrained = bool(pretrained)
         self.pretrained_path = pretrained_path

@@ -29,10 +29,15 @@ def check_weight(value, key: str, cls: str) -> float:
     return w
 
 
+def check_choice(value, key: str, allowed: tuple[str, ...], cls: str):
+    """``value`` of the option ``key`` if it is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f'{cls}: {key}={value!r} is not one of {", ".join(allowed)}.')
+    return value
+
+
 def check_reduction(reduction: str, cls: str, allowed: tuple[str, ...] = REDUCTIONS) -> str:
-    if reduction not in allowed:
-        raise ValueError(f'{cls}: reduction={reduction!r} is not one of {", ".join(allowed)}.')
-    return reduction
+    return check_choice(reduction, 'reduction', allowed, cls)
 
 
 def check_same_shape(pred: torch.Tensor, target: torch.Tensor, what: str, cls: str) -> None:
