@@ -33,6 +33,9 @@ def parse_args(argv=None):
     ap.add_argument('--int4-min-numel', type=int, default=16384,
                     help='--quantize int4: weights of at least this many elements get 4 bits '
                          '(default 16384), smaller ones 8')
+    ap.add_argument('--int8-networks', nargs='+', default=[],
+                    help='--quantize int4: these networks (names or prefixes, e.g. '
+                         'fusion_generator generators) get 8 bits throughout')
     ap.add_argument('--networks', nargs='+',
                     help='keep only these networks (e.g. generators.eye1 fusion_generator)')
     return ap.parse_args(argv)
@@ -49,7 +52,8 @@ def main(argv=None) -> int:
         summary = export_inference_checkpoint(
             src, args.out, names=args.networks,
             dtype=getattr(torch, args.dtype) if args.dtype else None,
-            quantize=args.quantize, group=args.group_size, min_numel=args.int4_min_numel)
+            quantize=args.quantize, group=args.group_size, min_numel=args.int4_min_numel,
+            int8_networks=args.int8_networks)
     except (FileNotFoundError, CheckpointKindError, ValueError) as e:
         print(f'export.py: error: {e}', file=sys.stderr)
         return 2

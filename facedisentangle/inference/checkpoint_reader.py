@@ -34,9 +34,11 @@ from facedisentangle.engine.checkpoint import (
 )
 
 from .config_text import ConfigTextError, literal_config
+from .quantize import dequantize_weight
 from .spec import (
     EXPORT_FORMAT,
     EXPORT_VERSION,
+    EXPORT_VERSION_QUANTIZED,
     PER_COMPONENT,
     SINGLE,
     CheckpointKindError,
@@ -112,9 +114,12 @@ def read_spec(source: str | os.PathLike | Sequence[str | os.PathLike]) -> Infere
 
 def _export_spec(obj: dict, path: Path) -> InferenceSpec:
     version = obj.get('format_version')
-    if version != EXPORT_VERSION:
+    if version not in (EXPORT_VERSION, EXPORT_VERSION_QUANTIZED):
         raise CheckpointKindError(f'{path}: export format version {version!r}, this '
-                                  f'facedisentangle reads version {EXPORT_VERSION}')
+                                  f'facedisentangle reads versions {EXPORT_VERSION} and '
+                                  f'{EXPORT_VERSION_QUANTIZED}')
+    if version == EXPORT_VERSION_QUANTIZED and not isinstance(obj.get('quantized'), Mapping):
+        raise CheckpointKindError(f"{path}: export version {version} without 'quantized'")
     for key in ('layout', 'components', 'networks', 'state_dict'):
         if key not in obj:
             raise CheckpointKindError(f'{path}: export file without {key!r}')
@@ -273,6 +278,7 @@ class WeightFile:
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
         self._state: Mapping[str, torch.Tensor] | None = None
+        self._quantized: Mapping[str, Mapping] = {}
         self._mapped = False
 
     @property
@@ -283,6 +289,10 @@ class WeightFile:
             state = obj.get('state_dict')
             if not isinstance(state, Mapping):
                 raise CheckpointKindError(f'{self.path}: no state_dict')
+            quantized = obj.get('quantized') or {}
+            if not isinstance(quantized, Mapping):
+                raise CheckpointKindError(f"{self.path}: 'quantized' is not a mapping")
+            self._quantized = quantized
             self._state = state
             tensors = [v for v in state.values() if isinstance(v, torch.Tensor) and v.numel()]
             self._range = (min((t.data_ptr() for t in tensors), default=0),
@@ -297,12 +307,23 @@ class WeightFile:
         return self._mapped
 
     def keys(self, prefix: str) -> list[str]:
-        return [k for k in self.state if k.startswith(prefix)]
+        state = self.state
+        return [k for k in (*state, *self._quantized) if k.startswith(prefix)]
+
+    def stored_as(self, key: str, form) -> bool:
+        """Whether the weight ``key`` is stored in ``form`` (an ExecutionForm), so it can be
+        used in place: never for a quantised weight."""
+        state = self.state
+        return key not in self._quantized and form.matches(state[key])
 
     def take(self, key: str, convert: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """``convert(weight)``. When that is a copy, the weight's mapped pages are released;
-        when ``convert`` returns the weight itself, it stays mapped and is used in place."""
-        t = self.state[key]
+        when ``convert`` returns the weight itself, it stays mapped and is used in place.
+        A quantised weight (export version 2) is dequantised to float32 first."""
+        state = self.state
+        if key in self._quantized:
+            return convert(dequantize_weight(self._quantized[key], f'{self.path}: {key}'))
+        t = state[key]
         out = convert(t)
         if self._mapped and out.data_ptr() != t.data_ptr():
             _drop_mapped_pages(t)

@@ -51,8 +51,7 @@ def needs_conversion(spec: InferenceSpec, forms: Mapping[str, ExecutionForm]) ->
     for entry in spec.networks.values():
         wf = files.setdefault(entry.file, WeightFile(entry.file))
         form = forms[entry.role]
-        if not wf.mapped or not all(form.matches(wf.state[k])
-                                    for k in wf.keys(entry.key_prefix)):
+        if not wf.mapped or not all(wf.stored_as(k, form) for k in wf.keys(entry.key_prefix)):
             return True
     return False
 
