@@ -7,6 +7,10 @@ A pipeline config holds ``pipeline = dict(stages=[...])``; each stage is::
          cfg_options={'train_cfg.max_iters': 200},        # e.g. a quicker schedule
          init={'model.stage1_checkpoint': 'stage1'})      # config key <- that stage's result
 
+``init={'load_from': 'stage4'}`` starts a stage from another stage's final weights (fine-tuning
+with a new schedule: iteration 0, fresh optimisers); ``--resume`` continues such a stage from
+its own checkpoints once it has some.
+
 Each stage trains with :class:`~facedisentangle.engine.FDRunner` in ``<work_dir>/<name>``,
 starting from the previous stages' final checkpoints (``init``). A finished stage writes
 ``<work_dir>/<name>/stage_done.json`` (its final checkpoint) and is skipped next time; with
@@ -59,6 +63,7 @@ def stage_config(pipeline_cfg: Config, stage: dict) -> Config:
 def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
                args) -> Config:
     cfg = stage_config(pipeline_cfg, stage)
+    cfg.load_from = None
     for key, source in dict(stage.get('init', {})).items():
         if source not in results:
             raise KeyError(f"pipeline stage {stage['name']!r}: init {key!r} comes from stage "
@@ -72,9 +77,19 @@ def _stage_cfg(pipeline_cfg: Config, stage: dict, work_dir: str, results: dict,
         # MMEngine's Visualizer is a per-name singleton: a second Runner in this process would
         # otherwise write its images and scalars into the first stage's folder
         cfg.visualizer.name = f"{cfg.visualizer.get('name', 'visualizer')}_{stage['name']}"
-    cfg.resume = bool(args.resume)
-    cfg.load_from = None
+    if cfg.load_from and args.resume and _has_checkpoint(cfg.work_dir):
+        # init={'load_from': ...} fine-tunes from another stage's weights; once this stage has
+        # checkpoints of its own, --resume continues from those (MMEngine would otherwise
+        # *resume* the other stage's run: its iteration count, optimiser and schedule)
+        cfg.load_from = None
+    # without checkpoints of its own a stage starts at iteration 0, from load_from's weights
+    # alone (MMEngine's resume=True with load_from set would resume that other run)
+    cfg.resume = bool(args.resume) and not cfg.load_from
     return cfg
+
+
+def _has_checkpoint(stage_dir: str) -> bool:
+    return osp.isfile(osp.join(stage_dir, 'last_checkpoint'))
 
 
 def stage_result(stage_dir: str) -> str | None:
