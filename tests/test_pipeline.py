@@ -132,3 +132,37 @@ def test_pipeline_ending_before_stage4_skips_the_sample_edits(tiny_synthetic_h5,
     assert 'no sample edits: the last stage (stage1) trains a SketchAutoEncoder' in log
     assert (work / 'stage1' / 'stage_done.json').is_file()
     assert not (work / 'samples').exists()
+
+
+def test_init_load_from_fine_tunes_then_resumes_from_its_own_checkpoints(tmp_path):
+    """``init={'load_from': 'stage4'}``: without checkpoints of its own the stage loads that
+    stage's weights and starts at iteration 0 (resume off, even under --resume); once it has
+    checkpoints, --resume continues from them (load_from cleared)."""
+    from argparse import Namespace
+
+    from mmengine.config import Config
+
+    from facedisentangle.apis.pipeline import _stage_cfg
+
+    stage4 = str(REPO / 'configs' / 'deepfaceediting' / 'stage4_global-fusion_synthetic-128.py')
+    cfg_file = tmp_path / 'pipe.py'
+    cfg_file.write_text(
+        f"work_dir = {str(tmp_path / 'w')!r}\n"
+        f"pipeline = dict(stages=[dict(name='stage4', config={stage4!r}), "
+        f"dict(name='plus', config={stage4!r}, init={{'load_from': 'stage4'}})])\n")
+    cfg = Config.fromfile(str(cfg_file))
+    results = {'stage4': str(tmp_path / 'w' / 'stage4' / 'iter_10.pth')}
+    plus = cfg.pipeline.stages[1]
+    for resume in (False, True):
+        c = _stage_cfg(cfg, plus, cfg.work_dir, results,
+                       Namespace(cfg_options=None, launcher='none', resume=resume))
+        assert c.load_from == results['stage4'] and c.resume is False
+    (tmp_path / 'w' / 'plus').mkdir(parents=True)
+    (tmp_path / 'w' / 'plus' / 'last_checkpoint').write_text('iter_5.pth')
+    c = _stage_cfg(cfg, plus, cfg.work_dir, results,
+                   Namespace(cfg_options=None, launcher='none', resume=True))
+    assert c.load_from is None and c.resume is True
+    # a stage without init never inherits a load_from from its config
+    c = _stage_cfg(cfg, cfg.pipeline.stages[0], cfg.work_dir, {},
+                   Namespace(cfg_options=None, launcher='none', resume=True))
+    assert c.load_from is None and c.resume is True
