@@ -72,8 +72,6 @@ STAGE_CONFIGS = {
     3: 'configs/deepfaceediting/stage3_local-disentanglement_faces-512.py',
     4: 'configs/deepfaceediting/stage4_global-fusion_faces-512.py',
 }
-CHECKPOINT_KEYS = ('stage1_checkpoint', 'stage2_checkpoint', 'stage3_checkpoint',
-                   'sketch_decoder_checkpoint')
 H200_DENSE_BF16_TFLOPS = 989.0  # NVIDIA's datasheet, H200 SXM, dense bf16/fp16 tensor cores
 EDIT_VARIANTS = ('float32', 'bfloat16', 'float16-autocast', 'bfloat16-autocast')
 EDIT_MODES = ('photo', 'sketch')
@@ -192,9 +190,7 @@ def build_stage(stage: int, dry_run: bool):
 
     register_all_modules()
     cfg = Config.fromfile(str(REPO / STAGE_CONFIGS[stage]))
-    for key in CHECKPOINT_KEYS:
-        if key in cfg.model:
-            cfg.model[key] = None
+    # building reads no earlier stage's checkpoint (init_weights would; not called here)
     n_vgg = no_pretrained_vgg(cfg.model)
     if dry_run:
         shrink(cfg, DRY)

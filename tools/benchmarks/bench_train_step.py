@@ -57,10 +57,7 @@ def build(cfg_path: str, components: list[str] | None):
 
     register_all_modules()
     cfg = Config.fromfile(cfg_path)
-    for key in ('stage1_checkpoint', 'stage2_checkpoint', 'stage3_checkpoint',
-                'sketch_decoder_checkpoint'):
-        if key in cfg.model:
-            cfg.model[key] = None
+    # building reads no earlier stage's checkpoint (init_weights would; not called here)
     if components:
         cfg.model.components = components
     return cfg, MODELS.build(cfg.model)
