@@ -133,9 +133,9 @@ class DeepFaceEditingInference(nn.Module):
                 continue
             entry = self.spec.networks[names[0]]
             wf = self._files.setdefault(entry.file, WeightFile(entry.file))
-            weights = [wf.state[k] for k in wf.keys(entry.key_prefix)]
+            keys = wf.keys(entry.key_prefix)
             form = self.forms[PER_COMPONENT[prefix]]
-            return bool(weights) and wf.mapped and all(form.matches(t) for t in weights)
+            return bool(keys) and wf.mapped and all(wf.stored_as(k, form) for k in keys)
         return False
 
     @classmethod

@@ -23,6 +23,7 @@ from facedisentangle.structures.networks import PER_COMPONENT_NETWORKS, TRAINING
 
 EXPORT_FORMAT = 'facedisentangle-inference'
 EXPORT_VERSION = 1
+EXPORT_VERSION_QUANTIZED = 2  # version 1 + weights under 'quantized' (inference/quantize.py)
 
 # the per-component networks inference uses, {key prefix: config key} (structures.networks)
 PER_COMPONENT = {prefix: key for prefix, key in PER_COMPONENT_NETWORKS.items()
