@@ -17,6 +17,7 @@ from facedisentangle.datasets import (
     H5FormatError,
     read_h5_info,
 )
+from facedisentangle.datasets.h5_format import split_rows
 from facedisentangle.datasets.synthetic import (
     APPEARANCE_DIM,
     GEOMETRY_DIM,
@@ -78,6 +79,10 @@ def test_info_and_layout(h5file):
         assert f['sketches'].shape == (6, RES, RES) and f['sketches'].dtype == np.uint8
         assert f['geometry_seed'].dtype == np.int64 and f['geometry'].dtype == np.float32
         assert json.loads(f.attrs['split_names']) == ['train', 'val', 'test']
+        assert split_rows(f, 'train').tolist() == [0, 1, 2, 5]
+        assert split_rows(f, 'test').tolist() == [4]
+        with pytest.raises(ValueError, match=r"no split 'tset' \(its splits: \['train', "):
+            split_rows(f, 'tset')
 
 
 def test_writer_validates_samples_by_name(tmp_path, faces):

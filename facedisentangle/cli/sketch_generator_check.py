@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     import h5py
 
     from facedisentangle.data_prep.sketch import SketchExtractor
+    from facedisentangle.datasets.h5_format import split_rows
 
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('-c', '--checkpoint', help='image-to-sketch checkpoint (omit: extraction only)')
@@ -62,8 +63,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     with h5py.File(args.data, 'r') as f:
-        names = json.loads(f.attrs['split_names'])
-        rows = np.nonzero(f['split'][()] == names.index(args.split))[0][:args.num]
+        rows = split_rows(f, args.split)[:args.num]
         photos, truth = f['photos'][rows], f['sketches'][rows]
     made = {'extraction': np.stack([SketchExtractor()(ph) for ph in photos])}
     if args.checkpoint:

@@ -111,6 +111,15 @@ def _open_h5(path: str | os.PathLike, mode: str = 'r') -> h5py.File:
         raise H5FormatError(f'{path}: cannot be opened as an HDF5 file ({e})') from e
 
 
+def split_rows(f: h5py.File, split: str) -> np.ndarray:
+    """Row indices of the samples of ``split`` in an open face file, in file order
+    (``ValueError`` naming the file's splits for another name)."""
+    names = json.loads(_attr_str(f.attrs['split_names']))
+    if split not in names:
+        raise ValueError(f'{f.filename}: no split {split!r} (its splits: {names})')
+    return np.flatnonzero(f['split'][()] == names.index(split))
+
+
 def read_h5_info(path: str | os.PathLike) -> dict:
     """Attributes and counts of a face file.
 

@@ -106,6 +106,7 @@ def main(argv=None) -> int:
 
     from facedisentangle.apis import FaceEditor
     from facedisentangle.data_prep.sketch_degradation import degrade_sketch
+    from facedisentangle.datasets.h5_format import split_rows
     from facedisentangle.datasets.swap_pairs import make_swap_pairs, render_swap_truth
     from facedisentangle.inference.sketch_refiner import SketchRefiner
 
@@ -119,8 +120,7 @@ def main(argv=None) -> int:
     os.makedirs(out_dir, exist_ok=True)
     if args.sketch_space:
         with h5py.File(args.data, 'r') as f:
-            names = json.loads(f.attrs['split_names'])
-            rows = np.nonzero(f['split'][()] == names.index(args.split))[0][:args.num_pairs]
+            rows = split_rows(f, args.split)[:args.num_pairs]
             table = sketch_space(refiner, f['sketches'][rows], args.strength, args.k)
         with open(osp.join(out_dir, 'sketch_space.json'), 'w') as f:
             json.dump(dict(embedding=list(args.embedding), data=args.data, split=args.split,
@@ -136,8 +136,7 @@ def main(argv=None) -> int:
                                         sketch_refiner=refiner)
     comps = [c for c in refiner.components if c in editor.components]
     with h5py.File(args.data, 'r') as f:
-        names = json.loads(f.attrs['split_names'])
-        rows = np.nonzero(f['split'][()] == names.index(args.split))[0]
+        rows = split_rows(f, args.split)
         sketches, photos = f['sketches'][rows], f['photos'][rows]
         gseed, aseed = f['geometry_seed'][rows], f['appearance_seed'][rows]
     pairs = make_swap_pairs(len(rows), args.num_pairs, args.seed, args.split)
