@@ -15,7 +15,8 @@ pipeline = dict(
              cfg_options=dict(_stage4.cfg_options, **{
                  'train_cfg.max_iters': 3000, 'train_cfg.val_interval': 500,
                  'param_scheduler.0.begin': 1500, 'param_scheduler.0.end': 3000,
-                 'default_hooks.checkpoint.interval': 500, 'custom_hooks.0.interval': 500}),
+                 'default_hooks.checkpoint.interval': 500,
+                 'custom_hooks.FaceVisualizationHook.interval': 500}),
              init=dict(_stage4.init, load_from='stage4')),
     ],
 )
