@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 import torch.nn as nn
 from mmengine.config import Config
 
+from facedisentangle.utils.cfg_merge import merge_cfg_options
+
 
 def init_model(config: str | os.PathLike | Config, checkpoint: str | None = None,
                device: str = 'cpu', cfg_options: Mapping | None = None,
@@ -50,8 +52,7 @@ def init_model(config: str | os.PathLike | Config, checkpoint: str | None = None
     else:
         raise TypeError(f'init_model: config must be a file name or a Config, got '
                         f'{type(config).__name__}')
-    if cfg_options:
-        cfg.merge_from_dict(dict(cfg_options))
+    merge_cfg_options(cfg, cfg_options)  # dotted keys, hooks named by type
     if 'model' not in cfg:
         raise KeyError(f'init_model: {cfg.filename or "the config"} has no model')
     register_all_modules(init_default_scope=False)

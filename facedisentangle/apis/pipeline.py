@@ -43,7 +43,7 @@ from facedisentangle.engine.hooks.pipeline_progress_hook import (
     format_seconds,
     overall_eta,
 )
-from facedisentangle.utils.cfg_options import merge_cfg_options
+from facedisentangle.utils.cfg_merge import merge_cfg_options
 
 DONE_FILE = 'stage_done.json'
 

@@ -27,6 +27,8 @@ import time
 
 import torch
 
+from facedisentangle.utils.cfg_merge import merge_cfg_options
+
 METHODS_SHOWN = ('I_i', 'I_j', 'swap', 'truth', 'colour transfer')
 # (measure, verdict key prefix, higher is better): L1 everywhere; on detail regions only, the
 # mean colour's error and its correlation with the truth's over the pairs (on the whole crop,
@@ -71,8 +73,7 @@ def load_stage3_model(config: str, checkpoint: str, device: str = 'cpu',
         if not osp.isfile(path):
             raise FileNotFoundError(f'{tool}: {what} file {path!r} not found')
     cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(dict(cfg_options))
+    merge_cfg_options(cfg, cfg_options)  # dotted keys, hooks named by type
     model_type = cfg.model.get('type')
     if model_type != 'LocalDisentanglement':
         raise ValueError(f'{tool}: {cfg.filename} is not a stage-3 config (model type '

@@ -19,7 +19,6 @@ mode that does not apply) end with one ``error:`` line on stderr and exit code 2
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import numbers
 import os
@@ -29,6 +28,9 @@ import time
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+
+from facedisentangle.utils.files import sha256_of
+from facedisentangle.utils.messages import one_line
 
 MODES = ('reconstruction', 'swap', 'sketch')
 # the model's output scored in each pair mode (see the models' ``predict_swap``)
@@ -41,14 +43,6 @@ class TestToolError(Exception):
     """A user error: reported as one line with exit code 2."""
 
 
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _jsonable(value):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)   # pixel counts stay integers
@@ -56,12 +50,6 @@ def _jsonable(value):
         return float(value)
     except (TypeError, ValueError):
         return str(value)
-
-
-def one_line(error: BaseException) -> str:
-    """The error's message on one line (an MMEngine build error keeps its class prefix)."""
-    msg = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-    return ' '.join(str(msg).split())
 
 
 # ---------------------------------------------------------------------------- the model
@@ -334,7 +322,7 @@ def write_grids(runner, stem: str, max_samples: int) -> dict[str, list[str]]:
     import cv2
     import torch
 
-    from facedisentangle.engine.hooks.visualization_hook import to_uint8_grid
+    from facedisentangle.visualization import to_uint8_grid
 
     if max_samples <= 0:
         return {}
@@ -383,7 +371,7 @@ def build_test_cfg(args) -> tuple[Config, dict]:
 
 
 def run(args) -> int:
-    from facedisentangle.apis.train import build_runner
+    from facedisentangle.engine import build_runner
     from facedisentangle.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)

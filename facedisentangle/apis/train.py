@@ -8,9 +8,8 @@ import sys
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-# build_runner and set_amp live in facedisentangle.engine (re-exported: apis.test imports them)
-from facedisentangle.engine import build_runner, set_amp  # noqa: F401
-from facedisentangle.utils.cfg_options import merge_cfg_options
+from facedisentangle.engine import build_runner, set_amp
+from facedisentangle.utils.cfg_merge import merge_cfg_options
 
 
 def stage_configs(cfg: Config) -> list[tuple[str, Config]]:

@@ -31,7 +31,17 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+
+# merging (also used where checking is not needed) lives apart: no import circle with
+# the apis that merge options
+from .cfg_merge import (  # noqa: F401  (re-exported)
+    UnknownConfigKeyError,
+    _join,
+    merge_cfg_options,
+    resolve_typed_keys,
+    typed_list_index,
+)
 
 #: names MMEngine's Runner and setup code read from these dicts (no class to inspect)
 ENV_CFG_KEYS = ('cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit')
@@ -44,11 +54,6 @@ EXTRA_TOP_KEYS = ('model_wrapper_cfg', 'runner_type', 'find_unused_parameters',
                   'separate_ddp', 'sync_bn', 'compile', 'pipeline', 'work_dir', 'launcher')
 PIPELINE_KEYS = ('stages', 'amp', 'samples')
 STAGE_KEYS = ('name', 'config', 'cfg_options', 'init', 'amp')
-
-
-class UnknownConfigKeyError(ValueError):
-    """``--cfg-options`` names keys the config cannot take; the message names each one and
-    the closest valid key."""
 
 
 def _signature_params(fn) -> tuple[set[str], bool] | None:
@@ -157,54 +162,6 @@ def allowed_keys(node: Mapping, path: tuple) -> tuple[set[str], bool]:
     if path == ('env_cfg', 'mp_cfg'):
         return set(MP_CFG_KEYS), False
     return set(), False
-
-
-def typed_list_index(items: Sequence, name: str, where: str) -> int:
-    """The index of the one dict of ``items`` whose ``type`` is ``name``
-    (:class:`UnknownConfigKeyError` naming the list's types when none or several are)."""
-    found = [i for i, item in enumerate(items) if isinstance(item, Mapping)
-             and item.get('type') == name]
-    if len(found) == 1:
-        return found[0]
-    types = [str(item.get('type')) for item in items if isinstance(item, Mapping)]
-    what = f'no entry of type {name!r}' if not found else f'{len(found)} entries of type {name!r}'
-    raise UnknownConfigKeyError(f"'{where}' has {what}: address it by index (its types: "
-                                f"{', '.join(types) or 'none'})")
-
-
-def resolve_typed_keys(cfg: Mapping, options: Mapping) -> dict:
-    """``options`` with every key segment that names an element of a list by its ``type``
-    (``custom_hooks.FaceVisualizationHook.interval``) replaced by that element's index
-    (``custom_hooks.0.interval``); other keys unchanged."""
-    root = cfg if isinstance(cfg, Mapping) else cfg.to_dict()  # an mmengine Config
-    out = {}
-    for key, value in options.items():
-        parts = str(key).split('.')
-        node = root
-        for i, part in enumerate(parts):
-            if isinstance(node, (list, tuple)):
-                if not part.isdigit():
-                    parts[i] = part = str(typed_list_index(node, part, _join(parts[:i])))
-                if int(part) >= len(node):
-                    break
-                node = node[int(part)]
-            elif isinstance(node, Mapping) and part in node:
-                node = node[part]
-            else:
-                break
-        out[_join(parts)] = value
-    return out
-
-
-def merge_cfg_options(cfg, options: Mapping | None) -> None:
-    """``cfg.merge_from_dict(options)`` (MMEngine: dotted keys, list indices) with the list
-    elements named by their ``type`` resolved first (:func:`resolve_typed_keys`)."""
-    if options:
-        cfg.merge_from_dict(resolve_typed_keys(cfg, options))
-
-
-def _join(parts: Sequence[str]) -> str:
-    return '.'.join(str(p) for p in parts)
 
 
 def _flat_keys(node, prefix: str = '', depth: int = 4) -> list[str]:

@@ -6,9 +6,6 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from facedisentangle.registry import HOOKS
-
-# to_uint8_grid lives in facedisentangle.visualization (still imported from here by
-# apis.samples, apis.test and tools/analysis/swap_check.py)
 from facedisentangle.visualization import to_uint8_grid
 
 
