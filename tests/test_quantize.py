@@ -146,3 +146,29 @@ def test_version_2_without_quantized_and_unknown_versions_are_refused(tmp_path):
     with pytest.raises(CheckpointKindError, match='version 3, this facedisentangle reads '
                                                   'versions 1 and 2'):
         DeepFaceEditingInference.from_checkpoint(tmp_path / 'v3.pth')
+
+
+def test_export_check_measures_each_export_against_the_truth_and_the_reference(
+        tmp_path, tiny_synthetic_h5):
+    """tools/analysis/export_check.py: the reference's PSNR against itself is infinite, a
+    quantised copy's finite; every L1 is a mean error of images in [-1, 1]."""
+    import json
+
+    from conftest import run_tool
+    from inference_helpers import tiny_model
+
+    src = write_tiny_export(tmp_path / 'f32.pth', model_cfg=tiny_model(
+        layout=dict(resolution=128)))
+    q = tmp_path / 'int8.pth'
+    export_inference_checkpoint(src, q, quantize='int8')
+    out = tmp_path / 'check.json'
+    run_tool(['tools/analysis/export_check.py', str(src), str(q), '--data', tiny_synthetic_h5,
+              '--num-pairs', '3', '--out', str(out)])
+    r = json.loads(out.read_text())['results']
+    assert r[str(src)]['swap_psnr_vs_reference'] == float('inf')
+    assert 20 < r[str(q)]['swap_psnr_vs_reference'] < float('inf')
+    for k in ('swap_L1', 'sketch_swap_L1'):
+        assert 0 < r[str(q)][k]['all'] < 2 and 0 < r[str(q)][k]['details'] < 2
+    bad = run_tool(['tools/analysis/export_check.py', str(src), str(q), '--data',
+                    tiny_synthetic_h5, '--split', 'nope'], check=False)
+    assert bad.returncode == 2 and "no split 'nope'" in bad.stderr

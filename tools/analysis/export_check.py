@@ -51,6 +51,7 @@ def main(argv=None) -> int:
     import h5py
 
     from facedisentangle.apis import FaceEditor
+    from facedisentangle.datasets.h5_format import split_rows
     from facedisentangle.datasets.swap_pairs import make_swap_pairs, render_swap_truth
 
     args = parse_args(argv)
@@ -62,8 +63,11 @@ def main(argv=None) -> int:
         print(f'export_check.py: error: data set {args.data!r} not found', file=sys.stderr)
         return 2
     with h5py.File(args.data, 'r') as f:
-        names = json.loads(f.attrs['split_names'])
-        rows = np.nonzero(f['split'][()] == names.index(args.split))[0]
+        try:
+            rows = split_rows(f, args.split)
+        except ValueError as e:
+            print(f'export_check.py: error: {e}', file=sys.stderr)
+            return 2
         sketches, photos = f['sketches'][rows], f['photos'][rows]
         gseed, aseed = f['geometry_seed'][rows], f['appearance_seed'][rows]
     pairs = make_swap_pairs(len(rows), args.num_pairs, args.seed, args.split)
