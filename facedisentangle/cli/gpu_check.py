@@ -46,7 +46,7 @@ rewritten after every part, so a killed run leaves what it measured.
 ``--dry-run``: on the CPU, tiny networks (ngf 4, 128 px: the eye crops are then 32 px, the appearance
 encoder's minimum; two down-samplings), one iteration
 per stage, one run per edit: the same JSON keys, for the test suite
-(tests/test_gpu_check.py). Its times mean nothing.
+(tests/test_tools/test_gpu_check.py). Its times mean nothing.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from inference_helpers import random_face, tiny_model, write_tiny_export
 from PIL import Image
 
@@ -134,7 +135,7 @@ EMB = dict(drawing_encoder=dict(channels=[4, 8], latent_dim=8),
 
 
 def tiny_embedding(resolution=RES, seed=0):
-    """A random SketchEmbedding with 8-d vectors (tests/test_sketch_refine_edit.py's, at RES)."""
+    """A random SketchEmbedding with 8-d vectors (tests/test_inference/test_sketch_refine_edit.py's, at RES)."""
     from facedisentangle.registry import MODELS
     from facedisentangle.utils.setup_env import register_all_modules
 
@@ -450,7 +451,7 @@ def write_embedding(folder: Path) -> tuple[Path, Path]:
     torch.save({'state_dict': emb.state_dict()}, ckpt)
     for c, b in tiny_banks(emb.components).items():
         save_bank(ckpt.parent / 'sketch_bank' / f'{c}.h5', b.numpy(), c)
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     cfg = folder / 'emb.py'
     cfg.write_text(
         f"_base_ = ['{repo}/configs/deepfaceediting/sketch-embedding_synthetic-128.py']\n"
@@ -492,7 +493,7 @@ def test_command_warns_off_loopback_and_serves(tmp_path):
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     path = write_tiny_export(tmp_path / 'tiny.pth', model_cfg=tiny_model(
         layout=dict(resolution=RES)))
     cfg, ckpt = write_embedding(tmp_path)

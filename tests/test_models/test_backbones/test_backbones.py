@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import REPO
 
 from facedisentangle.models.backbones import (
     AdaptiveInstanceNorm2d,
@@ -34,7 +35,7 @@ from facedisentangle.models.backbones import (
 from facedisentangle.registry import BACKBONES
 
 torch.set_num_threads(1)
-OFFICIAL = Path(__file__).parent / 'data' / 'official_param_names.txt'
+OFFICIAL = REPO / 'tests' / 'data' / 'official_param_names.txt'
 
 
 # ---------------------------------------------------------------- official parameter names

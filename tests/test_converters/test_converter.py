@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from inference_helpers import TINY_MODEL, random_face, to_tensor
 
 from facedisentangle.apis import FaceEditor
@@ -32,8 +33,7 @@ from facedisentangle.registry import BACKBONES
 from facedisentangle.structures import build_layout
 
 torch.set_num_threads(1)
-REPO = Path(__file__).resolve().parents[1]
-OFFICIAL_NAMES = Path(__file__).parent / 'data' / 'official_param_names.txt'
+OFFICIAL_NAMES = REPO / 'tests' / 'data' / 'official_param_names.txt'
 COMPS = ('bg', 'eye1', 'eye2', 'nose', 'mouth')
 SECTIONS = {'[sketch encoder]': 'sketch_encoders', '[image encoder]': 'image_encoders',
             'Part_Generator(': 'generators', 'GlobalGenerator(input_nc=64': 'fusion_generator'}

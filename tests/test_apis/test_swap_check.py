@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import run_tool
+from conftest import REPO, run_tool
 
 from facedisentangle.apis import init_model
 from facedisentangle.apis.swap_check import judge, load_stage3_model, run
@@ -13,10 +13,9 @@ from facedisentangle.datasets.h5_format import H5FaceWriter
 from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
 from facedisentangle.structures.layout import ComponentLayout
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-STAGE3 = osp.join(ROOT, 'configs', 'deepfaceediting',
+STAGE3 = osp.join(REPO, 'configs', 'deepfaceediting',
                   'stage3_local-disentanglement_synthetic-128.py')
-STAGE2 = osp.join(ROOT, 'configs', 'deepfaceediting', 'stage2_image-encoder_synthetic-128.py')
+STAGE2 = osp.join(REPO, 'configs', 'deepfaceediting', 'stage2_image-encoder_synthetic-128.py')
 OPTIONS = {'model.components': ['eye1', 'nose'], 'model.generator.ngf': 4,
            'model.generator.n_blocks': 1, 'model.image_encoder.ngf': 4,
            'model.image_encoder.n_blocks': 1, 'model.sketch_encoder.ngf': 4,

@@ -3,7 +3,7 @@
 Every config is loaded with ``Config.fromfile`` and shrunk (ngf 4, one block, one or two
 components, batch 2, 2 iterations) on a tiny synthetic face file written in a temporary folder
 with the data package's writer; the appearance probe runs on the trained checkpoint (the swap
-check: tests/test_swap_check.py).
+check: tests/test_apis/test_swap_check.py).
 """
 import glob
 import json
@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 
 from facedisentangle.datasets.h5_format import H5FaceWriter
@@ -32,8 +33,7 @@ register_all_modules()
 torch.set_num_threads(1)
 pytestmark = pytest.mark.filterwarnings(r'ignore:PerceptualLoss\(pretrained=False\)')
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = osp.join(ROOT, 'configs', 'deepfaceediting')
+CONFIGS = osp.join(REPO, 'configs', 'deepfaceediting')
 ABLATIONS = sorted(glob.glob(osp.join(CONFIGS, 'ablations', '*.py')))
 STAGE3_SYNTHETIC = osp.join(CONFIGS, 'stage3_local-disentanglement_synthetic-128.py')
 STAGE2_SYNTHETIC = osp.join(CONFIGS, 'stage2_image-encoder_synthetic-128.py')

@@ -5,11 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from PIL import Image
 
 from facedisentangle.model_zoo import MODELS, default_checkpoint
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _truth(geometry_seed: int, appearance_seed: int) -> np.ndarray:

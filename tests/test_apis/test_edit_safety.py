@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,7 +19,6 @@ from facedisentangle.apis import FaceEditor, NoFaceError
 from facedisentangle.inference import CheckpointKindError
 from facedisentangle.inference.converted_cache import cache_entries, clear_cache
 
-REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 HAVE_DLIB = (importlib.util.find_spec('dlib') is not None
              and importlib.util.find_spec('face_recognition_models') is not None)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from drawing_keys import official_decoder_keys, official_encoder_keys
 from inference_helpers import TINY_MODEL
 from test_converter import jittor_safepickle
-from test_drawing_autoencoder import official_decoder_keys, official_encoder_keys
 
 from facedisentangle.converters import (
     OFFICIAL_DRAWING_MODEL,
@@ -26,7 +26,6 @@ from facedisentangle.converters.official_drawing import drawing_network_config
 from facedisentangle.inference.network_build import build_empty
 from facedisentangle.inference.sketch_bank import load_bank
 
-REPO = Path(__file__).resolve().parents[1]
 COMPS = ('bg', 'eye1', 'eye2', 'nose', 'mouth')
 FILES = {'drawing_encoders': 'Drawing/sketch_encoder_{c}.pkl',
          'drawing_decoders': 'Drawing/sketch_DE_{c}.pkl',

@@ -4,13 +4,13 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 
 from facedisentangle.apis import init_model
 from facedisentangle.structures import is_discriminator
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = osp.join(ROOT, 'configs', 'deepfaceediting')
+CONFIGS = osp.join(REPO, 'configs', 'deepfaceediting')
 # tiny networks, as --cfg-options, for the model keys a config has
 TINY = {
     'generator': dict(ngf=4, n_blocks=1),

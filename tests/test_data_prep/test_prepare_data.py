@@ -13,6 +13,7 @@ import cv2
 import h5py
 import numpy as np
 import pytest
+from conftest import REPO
 from PIL import Image
 from rich.console import Console
 from skimage import data
@@ -23,7 +24,6 @@ from facedisentangle.data_prep.report import print_summary
 from facedisentangle.data_prep.skip_log import SkipLog, skip_log_path
 from facedisentangle.datasets import read_h5_info
 
-REPO = Path(__file__).resolve().parents[1]
 SIZE = 64
 OPTS = dict(size=SIZE, min_size=32, chunk_flush=2)
 

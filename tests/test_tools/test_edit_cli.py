@@ -5,15 +5,14 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from inference_helpers import random_face, write_stage_checkpoint
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
 
