@@ -2,15 +2,12 @@
 
 Every config is loaded with ``Config.fromfile`` and shrunk (ngf 4, one block, one or two
 components, batch 2, 2 iterations) on a tiny synthetic face file written in a temporary folder
-with the data package's writer; the appearance probe runs on the trained checkpoint (the swap
-check: tests/test_apis/test_swap_check.py).
+with the data package's writer. The swap check and the appearance probe of a stage-3 checkpoint
+have their own tests: tests/test_apis/test_swap_check.py, tests/test_tools/test_appearance_probe.py.
 """
 import glob
-import json
 import os.path as osp
 
-import h5py
-import numpy as np
 import pytest
 import torch
 from conftest import REPO
@@ -20,7 +17,6 @@ from facedisentangle.datasets.h5_format import H5FaceWriter
 from facedisentangle.datasets.synthetic import (
     APPEARANCE_DIM,
     GEOMETRY_DIM,
-    Appearance,
     SyntheticFaces,
 )
 from facedisentangle.engine import FDRunner
@@ -153,7 +149,7 @@ def test_ablation_trains_through_the_runner(path, synthetic_h5, tmp_path):
     assert runner.model.appearance_shift == (4 if 'shift' in name else 0)
 
 
-def test_stage2_then_stage3_with_ema_and_the_appearance_probe(synthetic_h5, tmp_path):
+def test_stage2_then_stage3_with_ema(synthetic_h5, tmp_path):
     # stage 2 trains and writes the checkpoint stage 3 starts from
     s2 = train(tiny_run_cfg(STAGE2_SYNTHETIC, synthetic_h5, tmp_path / 's2',
                             components=('eye1', 'nose')))
@@ -182,65 +178,6 @@ def test_stage2_then_stage3_with_ema_and_the_appearance_probe(synthetic_h5, tmp_
     assert any(not torch.equal(state[k], v) for k, v in raw.items())
     assert all(torch.equal(state[k], v) for k, v in s3.model.state_dict().items()
                if not k.startswith('generators.'))
-
-    # the linear probe of the appearance codes on the same checkpoint (8 faces fit, 4 scored)
-    from facedisentangle.cli import appearance_probe as probe
-
-    report = probe.run(probe.parse_args([
-        STAGE3_SYNTHETIC, ckpt_path, '--data', synthetic_h5, '--random-reference',
-        '--supervised-steps', '2', '--out', str(tmp_path / 'probe.json'),
-        '--cfg-options', *_swap_options(cfg)]))
-    assert report['fit_faces'] == 8 and report['eval_faces'] == 4
-    rows = ['trained', 'random', 'trained+supervised', 'random+supervised', 'region mean']
-    assert report['encoders'] == rows
-    # the supervised copies are copies: the checkpoint's encoder is what the probe measured
-    assert report['r2']['eye1/trained/skin_r'] != report['r2']['eye1/trained+supervised/skin_r']
-    for c in ('eye1', 'nose'):
-        for which in rows:
-            for g in probe.COLOUR_GROUPS:
-                v = report['r2'][f'{c}/{which}/{g}']
-                assert v is None or v <= 1.0
-    assert json.load(open(tmp_path / 'probe.json'))['r2'] == report['r2']
-    assert '| eye1 | random |' in probe.format_table(report)
-
-
-def test_appearance_probe_ridge_and_colour_factors(synthetic_h5):
-    """R^2 is 1 for a colour the codes hold linearly, about 0 or below for one they do not;
-    the colours are the file's stored appearance factors."""
-    from facedisentangle.cli import appearance_probe as probe
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 6))
-    y = np.c_[x @ np.array([1.0, -2.0, 0.5, 0, 0, 0]) + 3, rng.normal(size=200)]
-    r2 = probe.ridge_r2(x[:150], y[:150], x[150:], y[150:], ridge=1e-6)
-    # (eval features are clipped to the fit range, so an exact linear fit loses a little)
-    assert r2[0] == pytest.approx(1.0, abs=1e-2) and r2[1] < 0.1
-    assert np.isnan(probe.ridge_r2(x[:150], y[:150], x[150:], np.ones((50, 2)), 1.0)).all()
-    # a unit that fires on one fit face and strongly on an eval face must not wreck the fit
-    x[:, 5] = 0.0
-    x[3, 5], x[160, 5] = 1e-6, 50.0
-    r2 = probe.ridge_r2(x[:150], y[:150], x[150:], y[150:], ridge=1e-6)
-    assert r2[0] == pytest.approx(1.0, abs=1e-2) and -0.5 < r2[1] < 0.1
-    photos, seeds, labels = probe.faces(synthetic_h5, 'val', 128, None)
-    assert photos.shape == (4, 3, 128, 128) and photos.dtype == torch.uint8
-    assert labels.shape == (4, 128, 128)
-    colours, names = probe.appearance_colours(seeds)
-    stored = h5py.File(synthetic_h5, 'r')['appearance'][8:12]
-    fields = list(Appearance.field_names())
-    assert np.allclose(colours, stored[:, [fields.index(n) for n in names]], atol=1e-6)
-    with pytest.raises(ValueError, match='at least 2'):
-        probe.faces(synthetic_h5, 'val', 128, 1)
-
-
-def _swap_options(cfg: Config) -> list[str]:
-    """The tiny sizes as --cfg-options for the appearance probe."""
-    m = cfg.model
-    return ["model.components=['eye1','nose']",
-            f'model.generator.ngf={m.generator.ngf}', 'model.generator.n_blocks=1',
-            f'model.image_encoder.ngf={m.image_encoder.ngf}', 'model.image_encoder.n_blocks=1',
-            f'model.sketch_encoder.ngf={m.sketch_encoder.ngf}',
-            'model.discriminator.ndf=4', 'model.discriminator.n_layers=2',
-            'model.discriminator.num_D=1']
 
 
 def test_ema_off(synthetic_h5, tmp_path):
