@@ -24,28 +24,19 @@ from facedisentangle.visualization import uint8_to_float
 
 def load_sketch_embedding(config, checkpoint: str | os.PathLike):
     """The ``SketchEmbedding`` model of ``config`` (path or Config) with ``checkpoint``'s
-    weights (loaded with ``weights_only=True``, every key checked), in eval mode."""
-    from mmengine.config import Config
-
-    from facedisentangle.engine.checkpoint import safe_load_checkpoint
+    weights, in eval mode: :func:`~facedisentangle.apis.init_model` (``weights_only`` loading,
+    every weight of the model checked), after checking that the config's model is a
+    ``SketchEmbedding``."""
+    from facedisentangle.apis.init_model import init_model, load_model_weights
     from facedisentangle.models.editors.sketch_embedding import SketchEmbedding
-    from facedisentangle.registry import MODELS
-    from facedisentangle.utils.setup_env import register_all_modules
 
-    register_all_modules()
-    cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
-    model = MODELS.build(cfg.model)
+    what = str(getattr(config, 'filename', None) or config)
+    model = init_model(config)
     if not isinstance(model, SketchEmbedding):
-        raise ValueError(f'{config}: the model is {type(model).__name__}, a sketch bank needs a '
+        raise ValueError(f'{what}: the model is {type(model).__name__}, a sketch bank needs a '
                          'SketchEmbedding (configs/deepfaceediting/sketch-embedding_*.py)')
-    ckpt = safe_load_checkpoint(checkpoint)
-    state = ckpt.get('state_dict', ckpt)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise RuntimeError(f'checkpoint {str(checkpoint)!r} does not match the config '
-                           f'{config}: {e}') from e
-    return model.eval()
+    load_model_weights(model, str(checkpoint), what=what)
+    return model
 
 
 @torch.no_grad()

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import REPO, run_tool
 
-from facedisentangle.apis.sketch_bank import build_sketch_banks
+from facedisentangle.apis.sketch_bank import build_sketch_banks, load_sketch_embedding
 from facedisentangle.inference.sketch_bank import (
     SketchBankError,
     find_banks,
@@ -73,6 +73,35 @@ def test_tool_writes_banks_with_the_checkpoint_identity(tiny_synthetic_h5, tmp_p
     bad = run_tool(['tools/build_sketch_bank.py', str(cfg), str(tmp_path / 'none.pth'),
                     '--data', tiny_synthetic_h5], check=False)
     assert bad.returncode == 2 and 'none.pth' in bad.stderr
+
+
+def test_load_sketch_embedding_checks_the_model_and_the_checkpoint(tmp_path):
+    """Through init_model: the weights round trip, in eval mode; a config of another model, a
+    checkpoint lacking weights and one of another size are refused, naming the file."""
+    model = tiny_model()
+    ckpt = tmp_path / 'emb.pth'
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        f"_base_ = ['{REPO}/configs/deepfaceediting/sketch-embedding_synthetic-128.py']\n"
+        f"model = dict(drawing_encoder={TINY['drawing_encoder']!r}, "
+        f"drawing_decoder={TINY['drawing_decoder']!r})\n")
+    loaded = load_sketch_embedding(cfg, ckpt)
+    assert not loaded.training
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
+    stage1 = REPO / 'configs' / 'deepfaceediting' / 'stage1_sketch-ae_synthetic-128.py'
+    with pytest.raises(ValueError, match='the model is SketchAutoEncoder, a sketch bank needs'):
+        load_sketch_embedding(stage1, ckpt)
+    partial = tmp_path / 'partial.pth'
+    torch.save({'state_dict': {k: v for k, v in model.state_dict().items()
+                               if not k.startswith('drawing_decoders.nose.')}}, partial)
+    with pytest.raises(KeyError, match=r"partial.pth' lacks .*drawing_decoders\.nose"):
+        load_sketch_embedding(cfg, partial)
+    wide = tmp_path / 'wide.py'
+    wide.write_text(cfg.read_text().replace('latent_dim=8', 'latent_dim=16')
+                    .replace("'latent_dim': 8", "'latent_dim': 16"))
+    with pytest.raises(RuntimeError, match="emb.pth' does not match the SketchEmbedding"):
+        load_sketch_embedding(wide, ckpt)
 
 
 def test_official_bin_npy_and_errors(tmp_path):
