@@ -1,10 +1,8 @@
 # The MEDIUM schedule of the synthetic pipeline: the same stage configs as
 # pipeline_synthetic-128.py with stages 3 and 4 six and seven times longer (about an hour on
-# 2 CPU cores with amp). It made the model shipped in the package
-# (facedisentangle/model_zoo, docs/model_zoo.md):
+# 2 CPU cores with amp); pipeline_synthetic-128_medium-plus.py trains on from it to the model
+# shipped in the package (facedisentangle/model_zoo, docs/model_zoo.md):
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128_medium.py [--resume]
-#   python tools/export.py --src work_dirs/pipeline_synthetic-128_medium \
-#       --out facedisentangle/model_zoo/deepfaceediting_synthetic-128_bf16.pth --dtype bfloat16
 _base_ = ['./pipeline_synthetic-128.py']
 
 work_dir = 'work_dirs/pipeline_synthetic-128_medium'

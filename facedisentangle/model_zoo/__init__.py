@@ -1,8 +1,9 @@
 """Models shipped inside the package, so that editing works right after the install.
 
 ``synthetic-128``: DeepFaceEditing trained on the embedded synthetic faces at 128x128, stored
-as a bfloat16 export (``tools/export.py --precision bf16``); how it was made and its swap
-numbers are in docs/model_zoo.md. Load it with ``FaceEditor.from_checkpoint(default_checkpoint())``.
+as a quantised export (``tools/export.py --quantize int4 --int8-networks fusion_generator
+generators``: 4-bit encoders and sketch decoders, 8-bit generators, 21.9 MB; the weights are
+float again at load); how it was made and its swap numbers are in docs/model_zoo.md. Load it with ``FaceEditor.from_checkpoint(default_checkpoint())``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os.path as osp
 HERE = osp.dirname(osp.abspath(__file__))
 
 MODELS = {
-    'synthetic-128': 'deepfaceediting_synthetic-128_bf16.pth',
+    'synthetic-128': 'deepfaceediting_synthetic-128_int4.pth',
 }
 DEFAULT_MODEL = 'synthetic-128'
 

@@ -48,7 +48,7 @@ def model_128() -> tuple[str, str]:
     from facedisentangle.model_zoo import default_checkpoint
 
     try:
-        return default_checkpoint(), 'the shipped synthetic-128 model (bfloat16 export)'
+        return default_checkpoint(), 'the shipped synthetic-128 model (quantised export)'
     except FileNotFoundError:
         pass
     if not RANDOM_128.is_file():
