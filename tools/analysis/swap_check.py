@@ -4,27 +4,10 @@
         [--num-pairs N] [--seed S] [--batch-size B] [--out-dir DIR] [--raw-weights]
         [--require-win]
 
-The pairs (i, j) are the project's fixed seeded held-out pairs (``SwapPairDataset``: every
-face of the split in turn as the geometry source, a random other face as the appearance
-source; the same pairs as ``tools/test.py --mode swap``). Per component c the model's swap and
-three baselines are compared with the rendered truth ``P(g_i, a_j)`` (the synthetic renderer
-draws face i's geometry with face j's appearance)::
-
-    swap             G(E_I(I_i,c), E_A(I_j,c))
-    copy_geometry    I_i,c
-    copy_appearance  I_j,c
-    color_transfer   I_i,c with I_j,c's per-channel mean and standard deviation (CIELAB)
-
-by mean L1, PSNR and the error of the mean colour (``colour_L1``) over the crop and over the
-detail regions of the truth's label map (brows, irises, lips, hair), with
-``SwapGroundTruthMetric``, and says for every component and region whether the swap beats
-every baseline by L1 and by colour (a model that disentangles does; on regions a few pixels
-across, L1 mostly measures edge placement, colour_L1 whether the appearance came across and
-colour_corr whether it came from the appearance source rather than the data set's average).
-Beside them, as a reference and not a competitor, the model's self-reconstruction of the
-geometry source against its own photo (``self_reconstruction``: G(E_I(I_i,c), E_A(I_i,c))
-vs I_i,c, the same regions): where even that loses to a baseline, the model cannot draw the
-region sharply enough, whatever its disentanglement.
+Compares the model's swaps of the project's fixed held-out pairs, per component and
+region, with the rendered truth P(g_i, a_j) and three baselines (copy geometry, copy
+appearance, colour transfer), and the self-reconstruction beside them as a reference; what
+is measured and how it is judged: :mod:`facedisentangle.apis.swap_check`.
 ``--require-win`` asks for the L1 wins. Writes
 ``swap_check.json`` (all numbers, the pairs) and, per component, a grid ``swap_grid_<c>.png``
 (rows: pairs; columns: I_i | I_j | swap | truth | colour transfer) to ``--out-dir`` (default:
