@@ -27,6 +27,27 @@ def converted_weights_cache(tmp_path_factory) -> Path:
         os.environ['FACEDISENTANGLE_CACHE_DIR'] = old
 
 
+def write_factor_faces(path, splits: dict[str, int], seed: int = 3) -> str:
+    """A synthetic face file at 128 px with labels and factor seeds, ``splits`` faces per split
+    in order (e.g. ``{'train': 8, 'val': 4, 'test': 4}``)."""
+    from facedisentangle.datasets.h5_format import H5FaceWriter
+    from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
+    from facedisentangle.structures.layout import ComponentLayout
+
+    faces = SyntheticFaces(128, seed=seed)
+    dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
+                appearance=APPEARANCE_DIM)
+    order = [name for name, n in splits.items() for _ in range(n)]
+    with H5FaceWriter(path, 128, layout=ComponentLayout(128), source='test', with_labels=True,
+                      factor_dims=dims) as w:
+        for i, split in enumerate(order):
+            s = faces[i]
+            w.append(s['photo'], s['sketch'], s['name'], split, label=s['label'],
+                     **{k: s[k] for k in dims})
+        w.finalize()
+    return str(path)
+
+
 @pytest.fixture(scope='session')
 def tiny_synthetic_h5(tmp_path_factory) -> str:
     """24 synthetic faces at 128 px (16 train, 4 val, 4 test), with labels and factors."""

@@ -5,13 +5,10 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, write_factor_faces
 
 from facedisentangle.apis import init_model
 from facedisentangle.apis.swap_check import judge, load_stage3_model, run
-from facedisentangle.datasets.h5_format import H5FaceWriter
-from facedisentangle.datasets.synthetic import APPEARANCE_DIM, GEOMETRY_DIM, SyntheticFaces
-from facedisentangle.structures.layout import ComponentLayout
 
 STAGE3 = osp.join(REPO, 'configs', 'deepfaceediting',
                   'stage3_local-disentanglement_synthetic-128.py')
@@ -26,18 +23,8 @@ OPTIONS = {'model.components': ['eye1', 'nose'], 'model.generator.ngf': 4,
 @pytest.fixture(scope='module')
 def faces_h5(tmp_path_factory):
     """2 train and 4 test synthetic faces at 128 px, with labels and factor seeds."""
-    path = tmp_path_factory.mktemp('data') / 'synthetic-128.h5'
-    faces = SyntheticFaces(128, seed=3)
-    dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
-                appearance=APPEARANCE_DIM)
-    with H5FaceWriter(path, 128, layout=ComponentLayout(128), source='test', with_labels=True,
-                      factor_dims=dims) as w:
-        for i in range(6):
-            s = faces[i]
-            w.append(s['photo'], s['sketch'], s['name'], 'train' if i < 2 else 'test',
-                     label=s['label'], **{k: s[k] for k in dims})
-        w.finalize()
-    return str(path)
+    return write_factor_faces(tmp_path_factory.mktemp('data') / 'synthetic-128.h5',
+                              {'train': 2, 'test': 4})
 
 
 @pytest.fixture(scope='module')

@@ -10,19 +10,12 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, write_factor_faces
 from mmengine.config import Config
 
-from facedisentangle.datasets.h5_format import H5FaceWriter
-from facedisentangle.datasets.synthetic import (
-    APPEARANCE_DIM,
-    GEOMETRY_DIM,
-    SyntheticFaces,
-)
 from facedisentangle.engine import FDRunner
 from facedisentangle.engine.checkpoint import safe_load_checkpoint
 from facedisentangle.registry import MODELS
-from facedisentangle.structures.layout import ComponentLayout
 from facedisentangle.utils import register_all_modules
 
 register_all_modules()
@@ -39,19 +32,8 @@ ALL_STAGE23 = sorted(glob.glob(osp.join(CONFIGS, 'stage[23]_*.py'))) + ABLATIONS
 @pytest.fixture(scope='module')
 def synthetic_h5(tmp_path_factory):
     """8 train, 4 val, 4 test synthetic faces at 128 with labels and factors."""
-    path = tmp_path_factory.mktemp('data') / 'synthetic-128.h5'
-    faces = SyntheticFaces(128, seed=3)
-    dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
-                appearance=APPEARANCE_DIM)
-    with H5FaceWriter(path, 128, layout=ComponentLayout(128), source='test', with_labels=True,
-                      factor_dims=dims) as w:
-        for i in range(16):
-            s = faces[i]
-            w.append(s['photo'], s['sketch'], s['name'],
-                     'train' if i < 8 else 'val' if i < 12 else 'test', label=s['label'],
-                     **{k: s[k] for k in dims})
-        w.finalize()
-    return str(path)
+    return write_factor_faces(tmp_path_factory.mktemp('data') / 'synthetic-128.h5',
+                              {'train': 8, 'val': 4, 'test': 4})
 
 
 def shrink(cfg: Config, components=('eye1',)) -> Config:

@@ -7,18 +7,13 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, write_factor_faces
 
 from facedisentangle.apis import init_model
 from facedisentangle.cli import appearance_probe as probe
-from facedisentangle.datasets.h5_format import H5FaceWriter
 from facedisentangle.datasets.synthetic import (
-    APPEARANCE_DIM,
-    GEOMETRY_DIM,
     Appearance,
-    SyntheticFaces,
 )
-from facedisentangle.structures.layout import ComponentLayout
 
 torch.set_num_threads(1)
 STAGE3 = str(REPO / 'configs' / 'deepfaceediting' / 'stage3_local-disentanglement_synthetic-128.py')
@@ -35,19 +30,8 @@ CLI_OPTIONS = ["model.components=['eye1','nose']"] + [
 @pytest.fixture(scope='module')
 def faces_h5(tmp_path_factory):
     """8 train, 4 val, 4 test synthetic faces at 128 px with labels and factors."""
-    path = tmp_path_factory.mktemp('data') / 'synthetic-128.h5'
-    faces = SyntheticFaces(128, seed=3)
-    dims = dict(geometry_seed=0, appearance_seed=0, geometry=GEOMETRY_DIM,
-                appearance=APPEARANCE_DIM)
-    with H5FaceWriter(path, 128, layout=ComponentLayout(128), source='test', with_labels=True,
-                      factor_dims=dims) as w:
-        for i in range(16):
-            s = faces[i]
-            w.append(s['photo'], s['sketch'], s['name'],
-                     'train' if i < 8 else 'val' if i < 12 else 'test', label=s['label'],
-                     **{k: s[k] for k in dims})
-        w.finalize()
-    return str(path)
+    return write_factor_faces(tmp_path_factory.mktemp('data') / 'synthetic-128.h5',
+                              {'train': 8, 'val': 4, 'test': 4})
 
 
 @pytest.fixture(scope='module')
