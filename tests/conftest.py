@@ -48,6 +48,27 @@ def write_factor_faces(path, splits: dict[str, int], seed: int = 3) -> str:
     return str(path)
 
 
+def tiny_run_options(data_file: str, max_iters: int, interval: int, batch_size: int = 4,
+                     model: tuple = ()) -> list[str]:
+    """``--cfg-options`` for a tiny tools/train.py run: every split from ``data_file``, no
+    worker processes, ``max_iters`` iterations validating, checkpointing and visualising
+    every ``interval``, the learning rate decaying over the second half; ``model``: the
+    tiny network sizes (``'model.x.ngf=4'``, ...)."""
+    return [
+        '--cfg-options',
+        f'train_dataloader.dataset.ann_file={data_file}',
+        f'val_dataloader.dataset.ann_file={data_file}',
+        f'test_dataloader.dataset.ann_file={data_file}',
+        f'train_dataloader.batch_size={batch_size}', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'val_dataloader.batch_size=4',
+        *model,
+        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}', 'default_hooks.logger.interval=1',
+        f'custom_hooks.FaceVisualizationHook.interval={interval}',
+        f'param_scheduler.0.begin={max_iters // 2}', f'param_scheduler.0.end={max_iters}',
+    ]
+
+
 @pytest.fixture(scope='session')
 def tiny_synthetic_h5(tmp_path_factory) -> str:
     """24 synthetic faces at 128 px (16 train, 4 val, 4 test), with labels and factors."""

@@ -4,26 +4,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import kill_9_once_written, run_tool
+from conftest import kill_9_once_written, run_tool, tiny_run_options
 
 CONFIG = 'configs/deepfaceediting/stage1_sketch-ae_synthetic-128.py'
 
 
 def tiny_options(data_file: str, max_iters: int, interval: int) -> list[str]:
-    return [
-        '--cfg-options',
-        f'train_dataloader.dataset.ann_file={data_file}',
-        f'val_dataloader.dataset.ann_file={data_file}',
-        f'test_dataloader.dataset.ann_file={data_file}',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.batch_size=4',
+    return tiny_run_options(data_file, max_iters, interval, model=(
         'model.sketch_encoder.ngf=4', 'model.sketch_decoder.ngf=4',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}',
-        'default_hooks.checkpoint.max_keep_ckpts=-1', 'default_hooks.logger.interval=1',
-        f'custom_hooks.FaceVisualizationHook.interval={interval}',
-        f'param_scheduler.0.begin={max_iters // 2}', f'param_scheduler.0.end={max_iters}',
-    ]
+        'default_hooks.checkpoint.max_keep_ckpts=-1'))
 
 
 def scalars(work_dir: Path) -> list[dict]:

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_tool
+from conftest import run_tool, tiny_run_options
 
 from facedisentangle.registry import MODELS
 from facedisentangle.utils.setup_env import register_all_modules
@@ -16,21 +16,10 @@ TINY_D = dict(type='MultiScaleDiscriminator', input_nc=6, ndf=4, n_layers=2, num
 
 
 def tiny_options(data_file: str, max_iters: int, interval: int) -> list[str]:
-    return [
-        '--cfg-options',
-        f'train_dataloader.dataset.ann_file={data_file}',
-        f'val_dataloader.dataset.ann_file={data_file}',
-        f'test_dataloader.dataset.ann_file={data_file}',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.batch_size=4',
+    return tiny_run_options(data_file, max_iters, interval, batch_size=2, model=(
         'model.image_to_sketch.ngf=4', 'model.image_to_sketch.n_downsampling=2',
         'model.image_to_sketch.n_blocks=1', 'model.sketch_discriminator.ndf=4',
-        'model.sketch_discriminator.n_layers=2',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}', 'default_hooks.logger.interval=1',
-        f'custom_hooks.FaceVisualizationHook.interval={interval}',
-        f'param_scheduler.0.begin={max_iters // 2}', f'param_scheduler.0.end={max_iters}',
-    ]
+        'model.sketch_discriminator.n_layers=2'))
 
 
 def test_losses_and_errors():

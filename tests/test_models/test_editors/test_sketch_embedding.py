@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_tool
+from conftest import run_tool, tiny_run_options
 
 from facedisentangle.registry import MODELS
 
@@ -23,20 +23,9 @@ def tiny_model(**kw):
 
 
 def tiny_options(data_file: str, max_iters: int, interval: int) -> list[str]:
-    return [
-        '--cfg-options',
-        f'train_dataloader.dataset.ann_file={data_file}',
-        f'val_dataloader.dataset.ann_file={data_file}',
-        f'test_dataloader.dataset.ann_file={data_file}',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.batch_size=4',
+    return tiny_run_options(data_file, max_iters, interval, model=(
         'model.drawing_encoder.channels=[4,8,8]', 'model.drawing_encoder.latent_dim=8',
-        'model.drawing_decoder.channels=[8,8,4,4]', 'model.drawing_decoder.latent_dim=8',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}', 'default_hooks.logger.interval=1',
-        f'custom_hooks.FaceVisualizationHook.interval={interval}',
-        f'param_scheduler.0.begin={max_iters // 2}', f'param_scheduler.0.end={max_iters}',
-    ]
+        'model.drawing_decoder.channels=[8,8,4,4]', 'model.drawing_decoder.latent_dim=8'))
 
 
 def test_sizes_from_the_layout_and_refine_crops():
