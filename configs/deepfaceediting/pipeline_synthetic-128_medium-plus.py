@@ -3,11 +3,8 @@
 # G_fuse is trained on from its final weights with a new schedule (constant 2e-4 for 1,500
 # iterations, then linear decay to zero over 1,500). Shares the medium schedule's work
 # directory: stages 1-4 are skipped when pipeline_synthetic-128_medium.py has run there.
-# It made the model shipped in the package (docs/model_zoo.md):
+# pipeline_synthetic-128_medium-plus2.py trains on from it to the shipped model:
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128_medium-plus.py --resume
-#   python tools/export.py --src work_dirs/pipeline_synthetic-128_medium/stage4_plus/iter_3000.pth \
-#       --out facedisentangle/model_zoo/deepfaceediting_synthetic-128_int4.pth \
-#       --dtype bfloat16 --quantize int4 --group-size 32 --int8-networks fusion_generator generators
 _base_ = ['./pipeline_synthetic-128_medium.py']
 
 work_dir = 'work_dirs/pipeline_synthetic-128_medium'

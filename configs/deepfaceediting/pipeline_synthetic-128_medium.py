@@ -1,7 +1,7 @@
 # The MEDIUM schedule of the synthetic pipeline: the same stage configs as
 # pipeline_synthetic-128.py with stages 3 and 4 six and seven times longer (about an hour on
-# 2 CPU cores with amp); pipeline_synthetic-128_medium-plus.py trains on from it to the model
-# shipped in the package (facedisentangle/model_zoo, docs/model_zoo.md):
+# 2 CPU cores with amp); pipeline_synthetic-128_medium-plus{,2}.py train on from it to the
+# model shipped in the package (facedisentangle/model_zoo, docs/model_zoo.md):
 #   python tools/train.py configs/deepfaceediting/pipeline_synthetic-128_medium.py [--resume]
 _base_ = ['./pipeline_synthetic-128.py']
 
