@@ -20,6 +20,7 @@ quantised under ``'quantized'`` (``format_version`` 2; see :mod:`.quantize`), th
 from __future__ import annotations
 
 import datetime
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -89,12 +90,8 @@ def write_export(out: str | os.PathLike, layout: dict, components: Sequence[str]
     if quantized:
         obj['quantized'] = quantized
     atomic_torch_save(obj, out)
-    params = sum(v.numel() for v in state_dict.values())
-    for e in quantized.values():
-        n = 1
-        for d in e['shape']:
-            n *= d
-        params += n
+    params = sum(v.numel() for v in state_dict.values()) + sum(
+        math.prod(e['shape']) for e in quantized.values())
     return dict(out=str(out), networks=list(networks),
                 tensors=len(state_dict) + len(quantized), quantized=len(quantized),
                 quantized_bytes=sum(quantized_bytes(e) for e in quantized.values()),
@@ -134,36 +131,33 @@ def export_inference_checkpoint(source: str | os.PathLike | Sequence[str | os.Pa
     info = {k: v for k, v in spec.meta.items() if k in ('source', 'stages', 'ema')}
     if dtype is not None and forms is not None:
         raise ValueError('export: give dtype or forms, not both')
+    quantized: dict[str, dict] = {}
     if quantize is not None:
         if forms is not None:
             raise ValueError('export: give quantize or forms, not both')
         state, quantized = quantize_state_dict(collect_state(spec, names), quantize, group,
                                                min_numel, tuple(int8_networks))
+        if quantize == 'int4':
+            kept8 = f' except {", ".join(int8_networks)} (8 bits)' if int8_networks else ''
+            info['weights'] = (f'int4 quantised (4-bit groups of {group}, weights of '
+                               f'>= {min_numel} elements{kept8})')
+        else:
+            info['weights'] = 'int8 quantised (one scale per output channel)'
         if dtype is not None:
             state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
-        info['weights'] = (f'{quantize} quantised (4-bit groups of {group}, weights of '
-                           f'>= {min_numel} elements'
-                           + (f' except {", ".join(int8_networks)} (8 bits)' if int8_networks
-                              else '') + ')' if quantize == 'int4' else
-                           'int8 quantised (one scale per output channel)')
-        if dtype is not None:
             info['weights'] += f', the rest {str(dtype).replace("torch.", "")}'
-        info.update(meta or {})
-        summary = write_export(out, spec.layout, spec.components,
-                               {n: spec.networks[n].config for n in names}, state, info,
-                               quantized=quantized)
-        summary['source'] = spec.meta.get('source')
-        return summary
-    if dtype is not None:
-        # bfloat16 is stored as the fast path uses it (4-D weights channels-last), so loading
-        # maps it in place instead of converting
-        form = ExecutionForm(dtype, channels_last=dtype != torch.float32)
-        forms = {role: form for role in ROLES}
-        if dtype != torch.float32:
-            info['weights'] = f'{str(dtype).replace("torch.", "")}, channels-last'
-    state = collect_state(spec, names, forms)
+    else:
+        if dtype is not None:
+            # bfloat16 is stored as the fast path uses it (4-D weights channels-last), so
+            # loading maps it in place instead of converting
+            form = ExecutionForm(dtype, channels_last=dtype != torch.float32)
+            forms = {role: form for role in ROLES}
+            if dtype != torch.float32:
+                info['weights'] = f'{str(dtype).replace("torch.", "")}, channels-last'
+        state = collect_state(spec, names, forms)
     info.update(meta or {})
     summary = write_export(out, spec.layout, spec.components,
-                           {n: spec.networks[n].config for n in names}, state, info)
+                           {n: spec.networks[n].config for n in names}, state, info,
+                           quantized=quantized)
     summary['source'] = spec.meta.get('source')
     return summary

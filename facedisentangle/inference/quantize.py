@@ -28,6 +28,7 @@ remaining ones to 8 bits.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -85,10 +86,7 @@ def dequantize_weight(entry: Mapping, where: str = 'weight') -> torch.Tensor:
         raise ValueError(f'{where}: a quantised entry needs bits, shape, q and scale, got '
                          f'{sorted(entry) if isinstance(entry, Mapping) else type(entry)}'
                          ) from None
-    rows = shape[0]
-    k = 1
-    for s in shape[1:]:
-        k *= s
+    rows, k = shape[0], math.prod(shape[1:])
     if bits == 8:
         if q.dtype != torch.int8 or tuple(q.shape) != (rows, k) or scale.numel() != rows:
             raise ValueError(f'{where}: int8 entry does not match its shape {shape}')
